@@ -1,0 +1,92 @@
+"""Where a cloudsword home keeps its things, and the settings that steer a run.
+
+One home (``CLOUDSWORD_HOME``) holds everything: landing zone, warehouse, exports, MLflow store,
+Dagster instance, quarantine and logs. Two homes never share state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The checkout this package was imported from (``ml/`` sits at its top level).
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+#: Used when neither ``--home`` nor ``CLOUDSWORD_HOME`` says otherwise.
+DEFAULT_HOME = CHECKOUT / "cloudsword_home"
+
+ENV_HOME = "CLOUDSWORD_HOME"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The paths of one cloudsword home. Creating the object touches nothing on disk."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike[str] | None = None) -> Home:
+        """``home`` if given, else ``$CLOUDSWORD_HOME``, else the documented default."""
+        chosen = home or os.environ.get(ENV_HOME) or DEFAULT_HOME
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def truth(self) -> Path:
+        """Ground truth written by the generator; the pipeline never reads it."""
+        return self.root / "truth"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow" / "mlflow.db"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.root / "mlflow" / "artifacts"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return os.environ.get("CLOUDSWORD_MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_db}"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def ensure(self) -> Home:
+        """Create the folders a run writes to, and an (empty) Dagster instance config."""
+        for path in (
+            self.landing,
+            self.exports,
+            self.mlflow_artifacts,
+            self.dagster_home,
+            self.logs,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            dagster_yaml.write_text(
+                "# Dagster instance of this cloudsword home (local storage under this folder).\n"
+                "telemetry:\n  enabled: false\n"
+            )
+        return self
+
+    def export_env(self) -> None:
+        """Point child processes (dbt, Dagster, MLflow) at this home."""
+        os.environ[ENV_HOME] = str(self.root)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
