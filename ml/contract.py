@@ -1,7 +1,7 @@
 """The input tables of ``shared/DATA_CONTRACT.md`` (contract_version 1), as data.
 
 This module is the one place that spells the contract out in code. The generator writes these
-tables, ingestion validates against them (in SQL, so it streams), and ``ml.contracts`` builds the
+tables, ingestion validates against them (in SQL, so it streams), and ``ml.schemas`` builds the
 pandera schemas from them. Column names and types are exact; see the contract for their meaning.
 """
 
@@ -32,13 +32,33 @@ class Column:
     type: str
     nullable: bool = False
     enum: tuple[str, ...] | None = None
-    #: SQL predicate over ``{col}`` that a non-null value must satisfy, and its wording.
-    check: str | None = None
-    check_reason: str | None = None
+    #: Bounds a non-null numeric value must keep (``gt`` exclusive, ``ge``/``le`` inclusive).
+    gt: float | None = None
+    ge: float | None = None
+    le: float | None = None
+    #: Regular expression a non-null string must match in full.
+    pattern: str | None = None
 
     @property
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.type]
+
+    def rule(self) -> tuple[str, str] | None:
+        """The value rule as (SQL predicate over ``{col}``, wording), or None."""
+        parts, words = [], []
+        if self.type == FLOAT and (self.gt, self.ge, self.le) != (None, None, None):
+            # DuckDB orders NaN above every number, so "> 0" alone would let NaN through.
+            parts.append("isfinite({col})")
+        for op, bound in ((">", self.gt), (">=", self.ge), ("<=", self.le)):
+            if bound is not None:
+                parts.append(f"{{col}} {op} {bound:g}")
+                words.append(f"{op} {bound:g}")
+        if self.pattern:
+            parts.append(f"regexp_full_match({{col}}, '{self.pattern}')")
+            words.append(f"match {self.pattern}")
+        if not parts:
+            return None
+        return " AND ".join(parts), "must be " + " and ".join(words)
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,7 @@ class Table:
 
 
 def _positive(name: str) -> Column:
-    return Column(name, FLOAT, check="{col} > 0", check_reason="must be > 0")
+    return Column(name, FLOAT, gt=0)
 
 
 TABLES: dict[str, Table] = {
@@ -153,13 +173,7 @@ TABLES: dict[str, Table] = {
                 Column("description", STR, nullable=True),
                 _positive("price"),
                 Column("created_at", TIMESTAMP),
-                Column(
-                    "image_phash",
-                    STR,
-                    nullable=True,
-                    check="regexp_full_match({col}, '[0-9a-fA-F]{{16}}')",
-                    check_reason="must be 16 hex characters",
-                ),
+                Column("image_phash", STR, nullable=True, pattern="[0-9a-fA-F]{16}"),
                 Column("ship_from_city", STR),
                 Column("ship_from_address", STR, nullable=True),
                 Column("status", STR, enum=("active", "removed")),
@@ -173,7 +187,7 @@ TABLES: dict[str, Table] = {
                 Column("order_id", STR),
                 Column("listing_id", STR),
                 Column("buyer_id", STR),
-                Column("quantity", INT, check="{col} >= 1", check_reason="must be >= 1"),
+                Column("quantity", INT, ge=1),
                 _positive("unit_price"),
                 Column("paid_at", TIMESTAMP),
                 Column("buyer_province", STR),
@@ -189,9 +203,7 @@ TABLES: dict[str, Table] = {
                 Column("review_id", STR),
                 Column("listing_id", STR),
                 Column("buyer_id", STR),
-                Column(
-                    "rating", INT, check="{col} BETWEEN 1 AND 5", check_reason="must be 1..5"
-                ),
+                Column("rating", INT, ge=1, le=5),
                 Column("text", STR, nullable=True),
                 Column("created_at", TIMESTAMP),
             ),
@@ -204,9 +216,7 @@ TABLES: dict[str, Table] = {
                 Column("report_id", STR),
                 Column("listing_id", STR, nullable=True),
                 Column("seller_id", STR, nullable=True),
-                Column(
-                    "reporter_type", STR, enum=("consumer", "rights_holder", "platform_patrol")
-                ),
+                Column("reporter_type", STR, enum=("consumer", "rights_holder", "platform_patrol")),
                 Column(
                     "reason",
                     STR,
@@ -236,7 +246,7 @@ TABLES: dict[str, Table] = {
                 Column("sender_address", STR),
                 Column("sender_city", STR),
                 Column("sender_phone", STR, nullable=True),
-                Column("weight_kg", FLOAT, check="{col} >= 0", check_reason="must be >= 0"),
+                Column("weight_kg", FLOAT, ge=0),
                 Column("declared_category", STR, nullable=True),
                 Column("received_at", TIMESTAMP),
             ),
@@ -261,7 +271,9 @@ TABLES: dict[str, Table] = {
                 ForeignKey(
                     ("entity_id",), "listings", ("listing_id",), when="entity_type = 'listing'"
                 ),
-                ForeignKey(("entity_id",), "sellers", ("seller_id",), when="entity_type = 'seller'"),
+                ForeignKey(
+                    ("entity_id",), "sellers", ("seller_id",), when="entity_type = 'seller'"
+                ),
             ),
         ),
     )

@@ -80,9 +80,11 @@ class Home:
             path.mkdir(parents=True, exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
+            # Queued runs go one at a time: every run writes the one DuckDB warehouse.
             dagster_yaml.write_text(
                 "# Dagster instance of this cloudsword home (local storage under this folder).\n"
                 "telemetry:\n  enabled: false\n"
+                "run_queue:\n  max_concurrent_runs: 1\n"
             )
         return self
 

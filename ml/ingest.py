@@ -1,0 +1,368 @@
+"""Read complete landing batches into the warehouse, per the data contract.
+
+A batch is ingested in one DuckDB transaction: either every table of it lands (good rows in
+``raw.<table>``, bad rows in ``cloudsword.quarantine`` with their reason) or, when a file cannot
+be read at all, nothing of it does and the batch is recorded as failed with a message naming the
+file and the problem. Validation is SQL generated from ``ml.contract``, so it streams at any size.
+Ingesting a batch that is already in is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ml.contract import (
+    INGEST_ORDER,
+    INT,
+    SUCCESS_MARKER,
+    TABLES,
+    TIMESTAMP,
+    Column,
+    Table,
+    is_valid_batch_id,
+)
+from ml.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+META_COLUMNS = ("_batch_id", "_row_number", "_ingested_at")
+
+
+class BatchError(Exception):
+    """A batch that cannot be ingested; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class LandingScan:
+    """What the landing zone holds, in processing (lexical) order."""
+
+    complete: list[str]
+    incomplete: list[str]
+    invalid: list[str]
+
+
+@dataclass
+class TableResult:
+    table: str
+    file: str | None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    status: str  # "ingested" or "already_ingested"
+    tables: dict[str, TableResult] = field(default_factory=dict)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(t.rows_loaded for t in self.tables.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(t.rows_quarantined for t in self.tables.values())
+
+
+def scan_landing(landing: Path) -> LandingScan:
+    """Sort the batch folders under ``landing`` into complete, incomplete and invalid."""
+    complete, incomplete, invalid = [], [], []
+    if landing.is_dir():
+        for entry in sorted(landing.iterdir(), key=lambda p: p.name):
+            if not entry.is_dir() or entry.name.startswith("."):
+                continue
+            if not is_valid_batch_id(entry.name):
+                invalid.append(entry.name)
+            elif (entry / SUCCESS_MARKER).is_file():
+                complete.append(entry.name)
+            else:
+                incomplete.append(entry.name)
+    return LandingScan(complete, incomplete, invalid)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables and the bookkeeping tables if they are missing."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS cloudsword")
+    for table in TABLES.values():
+        cols = ", ".join(f'"{c.name}" {c.duckdb_type}' for c in table.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS raw.{table.name} ({cols}, "
+            "_batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, "
+            "_ingested_at TIMESTAMP NOT NULL)"
+        )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS cloudsword.batches (
+            batch_id VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, rows_loaded BIGINT,
+            rows_quarantined BIGINT, ingested_at TIMESTAMP, error VARCHAR)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS cloudsword.quarantine (
+            batch_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_number BIGINT NOT NULL,
+            reason VARCHAR NOT NULL, row_json VARCHAR)"""
+    )
+
+
+def ingested_batches(warehouse: Path) -> set[str]:
+    """Batch ids already ingested into the warehouse at ``warehouse``."""
+    if not warehouse.exists():
+        return set()
+    with connect(warehouse) as con:
+        ensure_schema(con)
+        rows = con.execute(
+            "SELECT batch_id FROM cloudsword.batches WHERE status = 'ingested'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def ingest_batch(warehouse: Path, landing: Path, batch_id: str) -> BatchResult:
+    """Ingest one complete batch; raise :class:`BatchError` if it cannot be read."""
+    batch_dir = _checked_batch_dir(landing, batch_id)
+    with connect(warehouse) as con:
+        ensure_schema(con)
+        done = con.execute(
+            "SELECT status FROM cloudsword.batches WHERE batch_id = ?", [batch_id]
+        ).fetchone()
+        if done and done[0] == "ingested":
+            return BatchResult(batch_id, "already_ingested")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = BatchResult(batch_id, "ingested")
+            for name in INGEST_ORDER:
+                result.tables[name] = _ingest_table(con, TABLES[name], batch_dir, batch_id, now)
+            _record_batch(con, batch_id, "ingested", result, now, None)
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, BatchError):
+                _record_batch(con, batch_id, "failed", None, now, str(exc))
+            raise
+    return result
+
+
+def _checked_batch_dir(landing: Path, batch_id: str) -> Path:
+    if not is_valid_batch_id(batch_id):
+        raise BatchError(
+            f"invalid batch id {batch_id!r}: batch ids match ^[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}$"
+        )
+    batch_dir = landing / batch_id
+    if not (batch_dir / SUCCESS_MARKER).is_file():
+        raise BatchError(f"batch {batch_id!r} is not complete: {batch_dir}/_SUCCESS is missing")
+    return batch_dir
+
+
+def _table_file(batch_dir: Path, table: str) -> Path | None:
+    found = [p for p in (batch_dir / f"{table}.parquet", batch_dir / f"{table}.csv") if p.exists()]
+    if len(found) > 1:
+        raise BatchError(f"{batch_dir.name}: both {table}.parquet and {table}.csv exist")
+    if not found:
+        return None
+    path = found[0]
+    # A table file must be a real file inside its batch: never follow a link out of landing.
+    if path.is_symlink() or not path.resolve().is_relative_to(batch_dir.resolve()):
+        raise BatchError(f"{path}: is a link; table files must be regular files in their batch")
+    if not path.is_file():
+        raise BatchError(f"{path}: is not a regular file")
+    if path.stat().st_size == 0:
+        raise BatchError(f"{path}: file is empty (expected Parquet, or CSV with a header row)")
+    return path
+
+
+def _ingest_table(
+    con: duckdb.DuckDBPyConnection, table: Table, batch_dir: Path, batch_id: str, now: datetime
+) -> TableResult:
+    path = _table_file(batch_dir, table.name)
+    if path is None:
+        return TableResult(table.name, None)
+    _load_source(con, path, table)
+    con.execute(_validate_sql(table))
+    loaded, quarantined, read = con.execute(
+        "SELECT count(*) FILTER (len(_reasons) = 0), count(*) FILTER (len(_reasons) > 0), "
+        "count(*) FROM _checked"
+    ).fetchone()
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    con.execute(
+        f"INSERT INTO raw.{table.name} ({cols}, _batch_id, _row_number, _ingested_at) "
+        f"SELECT {cols}, ?, _row_number, ? FROM _checked WHERE len(_reasons) = 0 "
+        "ORDER BY _row_number",
+        [batch_id, now],
+    )
+    con.execute(
+        "INSERT INTO cloudsword.quarantine "
+        "SELECT ?, ?, _row_number, array_to_string(_reasons, '; '), to_json(_original) "
+        "FROM _checked WHERE len(_reasons) > 0 ORDER BY _row_number",
+        [batch_id, table.name],
+    )
+    reasons = con.execute(
+        "SELECT r, count(*) AS n FROM (SELECT unnest(_reasons) AS r FROM _checked) "
+        "GROUP BY r ORDER BY n DESC, r LIMIT 5"
+    ).fetchall()
+    con.execute("DROP TABLE _source; DROP TABLE _checked")
+    if quarantined:
+        log.warning("%s/%s: %d rows quarantined", batch_id, path.name, quarantined)
+    return TableResult(table.name, path.name, read, loaded, quarantined, reasons)
+
+
+def _load_source(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> None:
+    """Stage the file as ``_source`` with a 1-based ``_row_number``; check required columns."""
+    if path.suffix == ".parquet":
+        reader = f"read_parquet('{_sql_path(path)}')"
+    else:
+        # Every CSV column read as text so that a bad value becomes a quarantined row, not a
+        # failed file; strict mode makes broken quoting a file error rather than shifted rows.
+        reader = (
+            f"read_csv('{_sql_path(path)}', header = true, all_varchar = true, delim = ',', "
+            "quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')"
+        )
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE _source AS SELECT *, row_number() OVER () AS _row_number "
+            f"FROM {reader}"
+        )
+    except duckdb.Error as exc:
+        kind = "Parquet" if path.suffix == ".parquet" else "CSV (UTF-8, header row, RFC 4180)"
+        first_line = str(exc).strip().splitlines()[0]
+        raise BatchError(f"{path}: cannot be read as {kind}: {first_line}") from None
+    present = {r[0] for r in con.execute("DESCRIBE _source").fetchall()}
+    missing = [c for c in table.column_names if c not in present]
+    if missing:
+        con.execute("DROP TABLE _source")
+        raise BatchError(f"{path}: required column(s) missing: {', '.join(missing)}")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _typed(column: Column) -> str:
+    src = f'_source."{column.name}"'
+    if column.type == TIMESTAMP:
+        # Offsets are converted to UTC; a timestamp without one is UTC (session time zone).
+        return f"TRY_CAST(TRY_CAST({src} AS VARCHAR) AS TIMESTAMPTZ)::TIMESTAMP"
+    if column.type == INT:
+        # Whole numbers only: a plain cast would round 2.5 to 3.
+        as_double = f"TRY_CAST({src} AS DOUBLE)"
+        return f"CASE WHEN {as_double} = floor({as_double}) THEN {as_double}::BIGINT END"
+    return f"TRY_CAST({src} AS {column.duckdb_type})"
+
+
+def _quoted(sql_text: str) -> str:
+    return "'" + sql_text.replace("'", "''") + "'"
+
+
+def _validate_sql(table: Table) -> str:
+    """SQL that types every row of ``_source`` and lists its contract violations."""
+    typed = ", ".join(f'{_typed(c)} AS "{c.name}"' for c in table.columns)
+    original = ", ".join(
+        f'"{c.name}" := TRY_CAST(_source."{c.name}" AS VARCHAR)' for c in table.columns
+    )
+    checks: list[str] = []
+    for c in table.columns:
+        raw = f'_original."{c.name}"'
+        val = f't."{c.name}"'
+        checks.append(
+            f"CASE WHEN {raw} IS NOT NULL AND {val} IS NULL THEN "
+            f"{_quoted(c.name + ': cannot parse ')} || left({raw}, 60) || "
+            f"{_quoted(' as ' + c.type)} END"
+        )
+        if not c.nullable:
+            checks.append(
+                f"CASE WHEN {raw} IS NULL THEN {_quoted(c.name + ': required value missing')} END"
+            )
+        if c.enum:
+            allowed = ", ".join(_quoted(v) for v in c.enum)
+            checks.append(
+                f"CASE WHEN {val} NOT IN ({allowed}) THEN {_quoted(c.name + ': unknown value ')}"
+                f" || left({val}, 60) || {_quoted(' (expected ' + ' | '.join(c.enum) + ')')} END"
+            )
+        rule = c.rule()
+        if rule:
+            cond, wording = rule
+            predicate = cond.replace("{col}", val)
+            checks.append(
+                f"CASE WHEN {val} IS NOT NULL AND NOT ({predicate}) THEN "
+                f"{_quoted(c.name + ': ' + wording + ' (got ')} || "
+                f"left(CAST({val} AS VARCHAR), 60) || ')' END"
+            )
+    for predicate, reason in table.row_checks:
+        cond = predicate
+        for name in table.column_names:
+            cond = cond.replace(name, f't."{name}"')
+        checks.append(f"CASE WHEN NOT ({cond}) THEN {_quoted(reason)} END")
+
+    joins: list[str] = []
+    for i, fk in enumerate(table.foreign_keys):
+        alias = f"fk{i}"
+        on = " AND ".join(
+            f't."{c}" = {alias}."{r}"' for c, r in zip(fk.columns, fk.ref_columns, strict=True)
+        )
+        ref_cols = ", ".join(f'"{r}"' for r in fk.ref_columns)
+        joins.append(f"LEFT JOIN (SELECT DISTINCT {ref_cols} FROM raw.{fk.table}) {alias} ON {on}")
+        applies = " AND ".join(f't."{c}" IS NOT NULL' for c in fk.columns)
+        if fk.when:
+            applies += f" AND t.{fk.when}"
+        shown = " || ',' || ".join(f't."{c}"' for c in fk.columns)
+        checks.append(
+            f'CASE WHEN {applies} AND {alias}."{fk.ref_columns[0]}" IS NULL THEN '
+            f"{_quoted(', '.join(fk.columns) + ': ')} || left({shown}, 60) || "
+            f"{_quoted(' not found in ' + fk.table)} END"
+        )
+
+    key = ", ".join(f't."{c}"' for c in table.key)
+    checks.append(
+        f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY t._row_number) > 1 "
+        f"THEN 'duplicate key within batch (first at row ' || "
+        f"first_value(t._row_number) OVER (PARTITION BY {key} ORDER BY t._row_number) || ')' END"
+    )
+    if not table.entity:
+        # Event tables are append-only: a key already ingested from an earlier batch is a
+        # duplicate, not an update.
+        on = " AND ".join(f't."{c}" = seen."{c}"' for c in table.key)
+        key_cols = ", ".join(f'"{c}"' for c in table.key)
+        joins.append(
+            f"LEFT JOIN (SELECT {key_cols}, min(_batch_id) AS _seen_in FROM raw.{table.name} "
+            f"GROUP BY ALL) seen ON {on}"
+        )
+        checks.append(
+            "CASE WHEN seen._seen_in IS NOT NULL THEN "
+            "'duplicate key: already ingested in batch ' || seen._seen_in END"
+        )
+
+    return f"""
+        CREATE TEMP TABLE _checked AS
+        WITH t AS (
+            SELECT _source._row_number, {typed}, struct_pack({original}) AS _original
+            FROM _source
+        )
+        SELECT t.*, list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL) AS _reasons
+        FROM t {" ".join(joins)}
+    """
+
+
+def _record_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    status: str,
+    result: BatchResult | None,
+    now: datetime,
+    error: str | None,
+) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO cloudsword.batches VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            batch_id,
+            status,
+            result.rows_loaded if result else 0,
+            result.rows_quarantined if result else 0,
+            now,
+            error,
+        ],
+    )

@@ -1,0 +1,162 @@
+"""`cloudsword run`: ingest new batches and refresh downstream, in the home's Dagster instance.
+
+The jobs run in this process (``execute_in_process``) but against the instance under
+``$CLOUDSWORD_HOME/dagster``, so every run, its logs and its asset metadata show in the UI exactly
+as if the daemon had launched them.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import dagster as dg
+from rich.console import Console
+
+from ml.ingest import ingested_batches, scan_landing
+from ml.settings import Home
+from ml.warehouse import connect
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+FOLLOWED = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+}
+#: The asset whose materialization says the whole pipeline is up to date.
+LAST_ASSET = dg.AssetKey(["lead_exports"])
+
+
+@dataclass
+class PipelineOutcome:
+    ingested: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    refreshed: bool = False
+    refresh_failed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.refresh_failed
+
+
+def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> PipelineOutcome:
+    """Ingest every complete, not yet ingested batch in order, then refresh if anything changed."""
+    from orchestration.definitions import defs
+
+    instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
+    outcome = PipelineOutcome()
+    scan = scan_landing(paths.landing)
+    for name in scan.invalid:
+        console.print(f"[yellow]ignoring landing/{name}: not a valid batch id[/]")
+    for name in scan.incomplete:
+        console.print(f"[yellow]waiting for landing/{name}: no _SUCCESS yet[/]")
+
+    done = ingested_batches(paths.warehouse)
+    new = [b for b in scan.complete if b not in done]
+    known = set(instance.get_dynamic_partitions("batches"))
+    instance.add_dynamic_partitions("batches", [b for b in new if b not in known])
+    console.print(f"{len(scan.complete)} complete batches, {len(new)} new")
+
+    ingest_job = defs.resolve_job_def("ingest_batch")
+    for batch_id in new:
+        if _execute(ingest_job, instance, console, f"ingest {batch_id}", partition_key=batch_id):
+            outcome.ingested.append(batch_id)
+        else:
+            # Later batches may refer to this one's entities: stop here, keep what is in.
+            outcome.failed.append(batch_id)
+            console.print(f"[red]batch {batch_id} failed; later batches wait until it is fixed[/]")
+            break
+
+    if outcome.ingested or retrain or not _downstream_current(instance, paths):
+        run_config = dict(QUIET_LOGS)
+        if retrain:
+            run_config["ops"] = {"listing_model": {"config": {"force_retrain": True}}}
+        outcome.refreshed = True
+        outcome.refresh_failed = not _execute(
+            defs.resolve_job_def("refresh"), instance, console, "refresh", run_config=run_config
+        )
+    else:
+        console.print("Everything is up to date; nothing to do.")
+    instance.dispose()
+    return outcome
+
+
+def _downstream_current(instance: dg.DagsterInstance, paths: Home) -> bool:
+    """Whether the last pipeline output is newer than the last ingested batch."""
+    event = instance.get_latest_materialization_event(LAST_ASSET)
+    if event is None:
+        return False
+    if not paths.warehouse.exists():
+        return False
+    with connect(paths.warehouse, read_only=True) as con:
+        last = con.execute(
+            "SELECT max(ingested_at) FROM cloudsword.batches WHERE status = 'ingested'"
+        ).fetchone()[0]
+    if last is None:
+        return True
+    return datetime.fromtimestamp(event.timestamp, UTC).replace(tzinfo=None) >= last
+
+
+def _execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    console: Console,
+    label: str,
+    run_config: dict | None = None,
+    partition_key: str | None = None,
+) -> bool:
+    """Run ``job`` in this process, printing each step as it starts and ends."""
+    run_id = str(uuid.uuid4())
+    stop = threading.Event()
+    follower = threading.Thread(
+        target=_follow, args=(instance, run_id, stop, console, label), daemon=True
+    )
+    follower.start()
+    try:
+        result = job.execute_in_process(
+            run_config=run_config or QUIET_LOGS,
+            instance=instance,
+            partition_key=partition_key,
+            run_id=run_id,
+            raise_on_error=False,
+        )
+    finally:
+        stop.set()
+        follower.join()
+    status = "[green]ok[/]" if result.success else "[red]FAILED[/]"
+    console.print(f"{label}: {status} (run {run_id[:8]})")
+    return result.success
+
+
+def _follow(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    stop: threading.Event,
+    console: Console,
+    label: str,
+) -> None:
+    cursor = None
+    started: dict[str, float] = {}
+    while True:
+        finished = stop.is_set()
+        conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=FOLLOWED)
+        cursor = conn.cursor
+        for record in conn.records:
+            entry = record.event_log_entry
+            event = entry.dagster_event
+            step = event.step_key or "?"
+            if event.event_type == dg.DagsterEventType.STEP_START:
+                started[step] = entry.timestamp
+                console.print(f"  {label} · {step} …")
+            elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+                took = entry.timestamp - started.get(step, entry.timestamp)
+                console.print(f"  {label} · {step} done in {took:.1f} s")
+            else:
+                error = event.step_failure_data.error
+                message = error.message.strip() if error else "unknown error"
+                console.print(f"  [red]{label} · {step} failed:[/] {message}")
+        if finished:
+            return
+        stop.wait(0.5)
