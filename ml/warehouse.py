@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -69,3 +70,8 @@ def writer_lock(path: Path, *, timeout_s: float = 3600.0) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def utc_now() -> datetime:
+    """Now, as the warehouse stores timestamps: naive UTC, whole seconds."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)

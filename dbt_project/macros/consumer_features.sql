@@ -1,0 +1,157 @@
+{#-
+    Consumer-signal features at one grain, 'listing' or 'seller', for every (entity, as_of) of the
+    grain's spine. Events are orders and reviews of the entity's listings strictly before as_of.
+-#}
+{% macro consumer_features(grain) %}
+{%- set key = grain ~ '_id' %}
+{%- set spine = ref('int_listing_spine') if grain == 'listing' else ref('int_seller_spine') %}
+{%- set cues = text_cue_flags('lower(r.text)', 'review_text_cues') %}
+
+with spine as (
+    select {{ key }}, as_of from {{ spine }}
+),
+
+orders as (
+    {%- if grain == 'seller' %}
+    select o.*, l.seller_id
+    from {{ ref('stg_orders') }} as o
+    inner join {{ ref('stg_listings') }} as l on l.listing_id = o.listing_id
+    {%- else %}
+    select * from {{ ref('stg_orders') }}
+    {%- endif %}
+),
+
+spine_orders as (
+    select s.{{ key }}, s.as_of, o.buyer_id, o.quantity, o.unit_price, o.paid_at,
+        o.refund_requested, o.buyer_province, o.buyer_city
+    from spine as s
+    left join orders as o on o.{{ key }} = s.{{ key }} and o.paid_at < s.as_of
+),
+
+order_features as (
+    select {{ key }}, as_of,
+        {{ order_aggregates() | join(',\n        ') }}
+    from spine_orders
+    group by {{ key }}, as_of
+),
+
+buyer_orders as (
+    select {{ key }}, as_of, buyer_id, count(*) as n_orders, max(paid_at) as last_paid_at
+    from spine_orders
+    where buyer_id is not null
+    group by all
+),
+
+buyer_features as (
+    select {{ key }}, as_of,
+        {{ buyer_aggregates() | join(',\n        ') }}
+    from buyer_orders
+    group by {{ key }}, as_of
+),
+
+first_purchase as (
+    -- When each buyer first paid for each listing: a review before it is not from a buyer.
+    select listing_id, buyer_id, min(paid_at) as first_paid_at
+    from {{ ref('stg_orders') }}
+    where listing_id in (select listing_id from {{ ref('stg_reviews') }})
+    group by all
+),
+
+reviews as (
+    select
+        r.review_id, r.listing_id, l.seller_id, r.buyer_id, r.rating, r.text, r.created_at,
+        (r.text is not null and length(trim(r.text)) > 0) as has_text,
+        coalesce(length(trim(r.text)), 0) as text_len,
+        (fp.first_paid_at is null or fp.first_paid_at >= r.created_at) as no_prior_purchase,
+        {%- for name, expr in cues.items() %}
+        {{ expr }} as cue_{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_reviews') }} as r
+    inner join {{ ref('stg_listings') }} as l on l.listing_id = r.listing_id
+    left join first_purchase as fp on fp.listing_id = r.listing_id and fp.buyer_id = r.buyer_id
+),
+
+spine_reviews as (
+    select s.{{ key }}, s.as_of, r.* exclude ({{ key }})
+    from spine as s
+    left join reviews as r on r.{{ key }} = s.{{ key }} and r.created_at < s.as_of
+),
+
+review_features as (
+    select {{ key }}, as_of,
+        {{ review_aggregates() | join(',\n        ') }}
+    from spine_reviews
+    group by {{ key }}, as_of
+),
+
+review_days as (
+    select {{ key }}, as_of, created_at::date as day, count(*) as n_reviews
+    from spine_reviews
+    where created_at is not null
+    group by all
+),
+
+burst_features as (
+    select {{ key }}, as_of,
+        {{ review_burst_aggregates() | join(',\n        ') }}
+    from review_days
+    group by {{ key }}, as_of
+),
+
+reviewer_sellers as (
+    -- When each buyer first reviewed each seller.
+    select buyer_id, seller_id, min(created_at) as first_at
+    from reviews
+    group by all
+),
+
+spine_reviewers as (
+    select distinct {{ key }}, as_of, buyer_id, seller_id
+    from spine_reviews
+    where buyer_id is not null
+),
+
+reviewer_overlap as (
+    -- For each reviewer: how many other sellers they had reviewed before as_of.
+    select r.{{ key }}, r.as_of, r.buyer_id, count(rs.seller_id) as other_sellers
+    from spine_reviewers as r
+    left join reviewer_sellers as rs
+        on rs.buyer_id = r.buyer_id and rs.seller_id <> r.seller_id and rs.first_at < r.as_of
+    group by all
+),
+
+overlap_features as (
+    select {{ key }}, as_of,
+        avg(other_sellers) as cons_reviewer_other_sellers_mean_all,
+        {{ safe_divide('count(*) filter (where other_sellers >= ' ~ var('reviewer_multi_seller_min') ~ ')', 'count(*)') }}
+            as cons_reviewer_multi_seller_share_all
+    from reviewer_overlap
+    group by {{ key }}, as_of
+)
+
+select
+    s.{{ key }},
+    s.as_of,
+    o.* exclude ({{ key }}, as_of),
+    {%- set w = var('feature_windows') %}
+    {%- if w | length >= 2 %}
+    -- Share of the longer window's orders that came in the shorter one: a sudden sales burst.
+    {{ safe_divide('o.cons_orders_' ~ w[0] ~ 'd', 'o.cons_orders_' ~ w[1] ~ 'd') }} as cons_orders_{{ w[0] }}d_of_{{ w[1] }}d_share,
+    {%- endif %}
+    {%- for w in feature_windows() %}
+    coalesce(b.cons_buyers_{{ window_suffix(w) }}, 0) as cons_buyers_{{ window_suffix(w) }},
+    {%- endfor %}
+    b.* exclude ({{ key }}, as_of{% for w in feature_windows() %}, cons_buyers_{{ window_suffix(w) }}{% endfor %}),
+    r.* exclude ({{ key }}, as_of),
+    {{ safe_divide('r.cons_reviews_all', 'o.cons_orders_all') }} as cons_reviews_per_order_all,
+    coalesce(bu.cons_review_burst_max_day_n_all, 0) as cons_review_burst_max_day_n_all,
+    bu.cons_review_burst_max_day_share_all,
+    coalesce(bu.cons_review_days_n_all, 0) as cons_review_days_n_all,
+    ov.* exclude ({{ key }}, as_of)
+from spine as s
+left join order_features as o on o.{{ key }} = s.{{ key }} and o.as_of = s.as_of
+left join buyer_features as b on b.{{ key }} = s.{{ key }} and b.as_of = s.as_of
+left join review_features as r on r.{{ key }} = s.{{ key }} and r.as_of = s.as_of
+left join burst_features as bu on bu.{{ key }} = s.{{ key }} and bu.as_of = s.as_of
+left join overlap_features as ov on ov.{{ key }} = s.{{ key }} and ov.as_of = s.as_of
+{% endmacro %}

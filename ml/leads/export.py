@@ -1,0 +1,286 @@
+"""``export_leads``: the investigators' files under ``exports/``.
+
+Writes ``leads.csv`` and ``leads.parquet`` (``main.leads``, best first), ``leads/<lead_id>.json``
+(the whole case package plus rank, priority, status and history), ``leads/<lead_id>.html`` (the
+same as a readable report with the network picture) and ``index.html`` (current leads, best first,
+and earlier leads whose reports are kept).
+
+* Masked by default everywhere (``ml.leads.masking``); ``unmasked=True`` is returned in the
+  summary, marked in every file, and logged in ``<logs_dir>/exports.log`` (every export logs
+  a line).
+* Files are written atomically, only when their bytes change, mode 0600 in 0700 folders
+  (``ml.leads.files``), so exporting the same data twice rewrites nothing.
+* CSV cells that a spreadsheet would run as a formula (starting ``= + - @``, tab or CR) get a
+  leading ``'``.
+* Reports of leads that left the current list (closed, or no longer a top candidate) are kept,
+  not deleted; the index lists them under "Earlier leads". ``index.html`` always matches the
+  current ``main.leads``.
+* New leads become ``exported`` (first_exported_at = ``now``) in the same transaction; if
+  writing fails, the status change is rolled back.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ml.leads import registry
+from ml.leads.build import LEADS_COLUMNS
+from ml.leads.files import FILE_MODE, atomic_write, remove_stale_temps, secure_dir
+from ml.leads.html import case_html, index_html
+from ml.leads.masking import masker_for
+from ml.leads.package import evidence_summary
+from ml.leads.svg import network_svg
+from ml.warehouse import connect, table_exists
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LOG_NAME = "exports.log"
+
+PARQUET_SCHEMA = pa.schema(
+    [
+        ("lead_id", pa.string()),
+        ("rank", pa.int32()),
+        ("priority_score", pa.float64()),
+        ("status", pa.string()),
+        ("province", pa.string()),
+        ("city", pa.string()),
+        ("ring_id", pa.string()),
+        ("seller_ids", pa.list_(pa.string())),
+        ("source_ids", pa.list_(pa.string())),
+        ("est_counterfeit_value", pa.float64()),
+        ("evidence_summary", pa.string()),
+        ("first_exported_at", pa.timestamp("us")),
+        ("updated_at", pa.timestamp("us")),
+    ]
+)
+assert tuple(PARQUET_SCHEMA.names) == LEADS_COLUMNS
+
+
+@dataclass
+class ExportSummary:
+    exports_dir: Path
+    n_leads: int
+    unmasked: bool
+    #: Lead ids that went from new to exported in this export.
+    marked_exported: list[str] = field(default_factory=list)
+    #: Files whose bytes changed (paths relative to exports_dir).
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    log_line: str = ""
+
+    def dagster_metadata(self) -> dict[str, Any]:
+        """Plain values for Dagster metadata (ml/ does not import dagster)."""
+        return {
+            "exports_dir": str(self.exports_dir),
+            "n_leads": self.n_leads,
+            "masked": not self.unmasked,
+            "marked_exported": len(self.marked_exported),
+            "files_written": len(self.written),
+            "files_unchanged": self.unchanged,
+            "index": str(self.exports_dir / "index.html"),
+        }
+
+
+def export_leads(
+    warehouse_path: Path,
+    exports_dir: Path,
+    logs_dir: Path,
+    unmasked: bool = False,
+    now: datetime | None = None,
+) -> ExportSummary:
+    """Write the export files of ``main.leads``; mark new leads exported."""
+    now = registry.utc_naive(now)
+    leads_dir = secure_dir(exports_dir / "leads")
+    secure_dir(exports_dir)
+    remove_stale_temps(exports_dir)
+    remove_stale_temps(leads_dir)
+    summary = ExportSummary(exports_dir=exports_dir, n_leads=0, unmasked=unmasked)
+    with connect(warehouse_path) as con:
+        if not table_exists(con, "main", "leads"):
+            raise RuntimeError(f"no main.leads in {warehouse_path}: build the leads first")
+        registry.ensure_tables(con)
+        con.execute("BEGIN")
+        try:
+            summary.marked_exported = _mark_exported(con, now)
+            files, summary.n_leads = _render_all(con, exports_dir, unmasked)
+            # Written before the commit: a failed write leaves the leads "new".
+            for relative, data in files.items():
+                if atomic_write(exports_dir / relative, data):
+                    summary.written.append(relative)
+                else:
+                    summary.unchanged += 1
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    summary.log_line = _log(logs_dir, now, summary)
+    return summary
+
+
+def _mark_exported(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
+    fresh = [
+        lead_id
+        for (lead_id,) in con.execute(
+            "SELECT lead_id FROM main.leads WHERE status = 'new' ORDER BY rank"
+        ).fetchall()
+    ]
+    for lead_id in fresh:
+        registry.transition(con, lead_id, "exported", "first export", now)
+    return fresh
+
+
+def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _render_all(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, unmasked: bool
+) -> tuple[dict[str, bytes], int]:
+    """Every export file's bytes, by path relative to ``exports_dir``; and the lead count."""
+    leads = _records(
+        con.execute(f"SELECT {', '.join(LEADS_COLUMNS)} FROM main.leads ORDER BY rank")
+    )
+    stored = {
+        lead_id: (json.loads(package), json.loads(priority) if priority else {})
+        for lead_id, package, priority in con.execute(
+            "SELECT lead_id, package, priority FROM cloudsword.lead_packages "
+            "WHERE lead_id IN (SELECT lead_id FROM main.leads)"
+        ).fetchall()
+    }
+    histories: dict[str, list[dict[str, Any]]] = {}
+    for row in _records(
+        con.execute(
+            "SELECT lead_id, status, changed_at, note FROM cloudsword.lead_status_history "
+            "WHERE lead_id IN (SELECT lead_id FROM main.leads) "
+            f"ORDER BY lead_id, {registry.HISTORY_ORDER}"
+        )
+    ):
+        histories.setdefault(row.pop("lead_id"), []).append(row)
+
+    files: dict[str, bytes] = {}
+    table_rows: list[dict[str, Any]] = []
+    index_rows: list[dict[str, Any]] = []
+    for lead in leads:
+        package, priority = stored[lead["lead_id"]]
+        masker = masker_for(package, enabled=not unmasked)
+        row = dict(lead)
+        if unmasked:
+            row["evidence_summary"] = evidence_summary(package, masker)
+        row = {k: masker.text(v) if isinstance(v, str) else v for k, v in row.items()}
+        table_rows.append(row)
+        doc = _case_document(row, package, priority, histories.get(lead["lead_id"], []), unmasked)
+        doc = masker.package(doc)
+        svg = masker.text(network_svg(con, package, masked=not unmasked))
+        lead_id = lead["lead_id"]
+        files[f"leads/{lead_id}.json"] = _json_bytes(doc)
+        files[f"leads/{lead_id}.html"] = case_html(doc, svg, unmasked).encode("utf-8")
+        index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
+
+    current = {lead["lead_id"] for lead in leads}
+    earlier = [
+        row
+        for row in _records(
+            con.execute(
+                "SELECT lead_id, status, updated_at FROM cloudsword.lead_registry ORDER BY lead_id"
+            )
+        )
+        if row["lead_id"] not in current
+        and (exports_dir / "leads" / f"{row['lead_id']}.html").exists()
+    ]
+    files["leads.csv"] = _csv_bytes(table_rows)
+    files["leads.parquet"] = _parquet_bytes(table_rows)
+    files["index.html"] = index_html(index_rows, earlier, unmasked).encode("utf-8")
+    return files, len(leads)
+
+
+def _case_document(
+    row: dict[str, Any],
+    package: dict[str, Any],
+    priority: dict[str, Any],
+    history: list[dict[str, Any]],
+    unmasked: bool,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        **row,
+        "priority_components": priority.get("components", {}),
+        "masked": not unmasked,
+        "status_history": history,
+    }
+    for key, value in package.items():
+        doc.setdefault(key, value)
+    return doc
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _json_bytes(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, ensure_ascii=False, indent=2, default=_jsonable) + "\n").encode()
+
+
+def neutralise_cell(value: str) -> str:
+    """Stop a spreadsheet from running a cell as a formula."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, datetime | date):
+        value = value.isoformat()
+    elif isinstance(value, float):
+        value = repr(value)
+    return neutralise_cell(str(value))
+
+
+def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(LEADS_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(row[c]) for c in LEADS_COLUMNS])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
+    table = pa.Table.from_pylist([{c: r[c] for c in LEADS_COLUMNS} for r in rows], PARQUET_SCHEMA)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _log(logs_dir: Path, now: datetime, summary: ExportSummary) -> str:
+    """Append one line per export; unmasked exports are flagged so they can be audited."""
+    if not logs_dir.exists():
+        secure_dir(logs_dir)
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = str(os.getuid())
+    line = (
+        f"{now.isoformat()}Z export {'UNMASKED' if summary.unmasked else 'masked'} "
+        f"user={user} leads={summary.n_leads} marked_exported={len(summary.marked_exported)} "
+        f"written={len(summary.written)} unchanged={summary.unchanged} "
+        f"dir={summary.exports_dir}"
+    )
+    fd = os.open(logs_dir / LOG_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+    return line

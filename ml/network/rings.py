@@ -1,0 +1,110 @@
+"""Rings: groups of sellers tied together by what they share.
+
+1. Keep the strong ties (edge weight >= ``strong_tie``: one hard identifier outside a hub, or
+   several soft ones together) and take connected components.
+2. A component of at most ``leiden_min_component`` sellers is one ring. A bigger one may be two
+   rings touching through a weak bridge, so it is split by Leiden (``leidenalg``, modularity or
+   CPM on the weighted component, fixed seed, iterated until stable).
+3. Rings are the communities with at least ``min_ring_size`` sellers (3 by default: two shops of
+   one owner are common and legitimate).
+
+Leiden runs per component rather than on the whole graph: modularity's resolution limit would
+otherwise keep weakly bridged groups together in a big graph, and per component the result of one
+component does not depend on the rest of the data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import igraph as ig
+import leidenalg
+import pyarrow as pa
+
+from ml.network.config import NetworkConfig
+from ml.network.sql import temp_table_from_arrow
+
+
+def _split(component: ig.Graph, config: NetworkConfig) -> list[list[int]]:
+    if config.leiden_objective.lower() == "cpm":
+        partition_type = leidenalg.CPMVertexPartition
+    else:
+        partition_type = leidenalg.RBConfigurationVertexPartition
+    partition = leidenalg.find_partition(
+        component,
+        partition_type,
+        weights="weight",
+        resolution_parameter=config.leiden_resolution,
+        n_iterations=-1,
+        seed=config.leiden_seed,
+    )
+    return [list(c) for c in partition]
+
+
+def detect_rings(graph: ig.Graph, config: NetworkConfig) -> list[list[str]]:
+    """Rings as sorted lists of seller ids, ordered by their smallest member."""
+    rings: list[list[str]] = []
+    for component in graph.connected_components():
+        if len(component) < config.min_ring_size:
+            continue
+        if len(component) <= config.leiden_min_component:
+            groups = [list(range(len(component)))]
+        else:
+            groups = _split(graph.subgraph(component), config)
+        names = [graph.vs[v]["name"] for v in component]
+        for group in groups:
+            if len(group) >= config.min_ring_size:
+                rings.append(sorted(names[i] for i in group))
+    return sorted(rings)
+
+
+def write_ring_members(con: duckdb.DuckDBPyConnection, rings: list[list[str]]) -> None:
+    """``_net_ring_members``: ring_key (position in ``rings``), seller_id."""
+    keys = [f"{i:08d}" for i, ring in enumerate(rings) for _ in ring]
+    members = [s for ring in rings for s in ring]
+    table = pa.table(
+        {"group_key": pa.array(keys, pa.string()), "member": pa.array(members, pa.string())}
+    )
+    temp_table_from_arrow(con, "_net_ring_members", table)
+
+
+def build_ring_tables(con: duckdb.DuckDBPyConnection, ring_ids: str) -> None:
+    """``_net_rings`` and ``_net_ring_links`` from the members and their assigned ids.
+
+    ``ring_ids`` is a temp table (group_key, id). Links are every kept identifier shared by two
+    members of one ring, once in each direction, so ``WHERE seller_id = ?`` finds all of a
+    seller's links; ``linked_by`` lists the kinds of a member's links.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _net_ring_seller AS
+        SELECT i.id AS ring_id, m.member AS seller_id
+        FROM _net_ring_members m JOIN {ring_ids} i USING (group_key)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _net_ring_links AS
+        WITH inner_links AS (
+            SELECT ra.ring_id, l.seller_a, l.seller_b, l.kind, l.identifier
+            FROM _net_links l
+            JOIN _net_ring_seller ra ON ra.seller_id = l.seller_a
+            JOIN _net_ring_seller rb ON rb.seller_id = l.seller_b AND rb.ring_id = ra.ring_id
+        )
+        SELECT ring_id, seller_a AS seller_id, seller_b AS other_seller_id, kind, identifier
+        FROM inner_links
+        UNION ALL
+        SELECT ring_id, seller_b, seller_a, kind, identifier FROM inner_links
+        ORDER BY ring_id, seller_id, other_seller_id, kind, identifier
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _net_rings AS
+        SELECT r.ring_id, r.seller_id,
+               coalesce(k.linked_by, []::VARCHAR[]) AS linked_by
+        FROM _net_ring_seller r
+        LEFT JOIN (SELECT ring_id, seller_id, list_sort(list(DISTINCT kind)) AS linked_by
+                   FROM _net_ring_links GROUP BY ALL) k USING (ring_id, seller_id)
+        ORDER BY r.ring_id, r.seller_id
+        """
+    )
