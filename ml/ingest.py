@@ -9,6 +9,7 @@ Ingesting a batch that is already in is a no-op.
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import duckdb
 from ml.contract import (
     INGEST_ORDER,
     INT,
+    STR,
     SUCCESS_MARKER,
     TABLES,
     TIMESTAMP,
@@ -76,9 +78,10 @@ def scan_landing(landing: Path) -> LandingScan:
     complete, incomplete, invalid = [], [], []
     if landing.is_dir():
         for entry in sorted(landing.iterdir(), key=lambda p: p.name):
-            if not entry.is_dir() or entry.name.startswith("."):
+            if not entry.is_dir():
                 continue
-            if not is_valid_batch_id(entry.name):
+            # A linked folder could point anywhere: only real folders in landing are batches.
+            if not is_valid_batch_id(entry.name) or entry.is_symlink():
                 invalid.append(entry.name)
             elif (entry / SUCCESS_MARKER).is_file():
                 complete.append(entry.name)
@@ -154,15 +157,21 @@ def _checked_batch_dir(landing: Path, batch_id: str) -> Path:
             f"invalid batch id {batch_id!r}: batch ids match ^[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}$"
         )
     batch_dir = landing / batch_id
+    if batch_dir.is_symlink() or (
+        batch_dir.exists() and batch_dir.resolve().parent != landing.resolve()
+    ):
+        raise BatchError(f"{batch_dir}: is a link; batches must be real folders in {landing}")
     if not (batch_dir / SUCCESS_MARKER).is_file():
         raise BatchError(f"batch {batch_id!r} is not complete: {batch_dir}/_SUCCESS is missing")
     return batch_dir
 
 
 def _table_file(batch_dir: Path, table: str) -> Path | None:
-    found = [p for p in (batch_dir / f"{table}.parquet", batch_dir / f"{table}.csv") if p.exists()]
+    # A dangling link does not "exist" but must not pass as an absent table either.
+    candidates = (batch_dir / f"{table}.parquet", batch_dir / f"{table}.csv")
+    found = [p for p in candidates if p.exists() or p.is_symlink()]
     if len(found) > 1:
-        raise BatchError(f"{batch_dir.name}: both {table}.parquet and {table}.csv exist")
+        raise BatchError(f"{batch_dir}: both {table}.parquet and {table}.csv exist; send one")
     if not found:
         return None
     path = found[0]
@@ -182,8 +191,12 @@ def _ingest_table(
     path = _table_file(batch_dir, table.name)
     if path is None:
         return TableResult(table.name, None)
-    _load_source(con, path, table)
-    con.execute(_validate_sql(table))
+    types = _load_source(con, path, table)
+    try:
+        con.execute(_validate_sql(table, types))
+    except duckdb.Error as exc:
+        # A readable file that still defeats validation fails the batch with its name.
+        raise BatchError(f"{path}: cannot be validated: {_problem(exc)}") from None
     loaded, quarantined, read = con.execute(
         "SELECT count(*) FILTER (len(_reasons) = 0), count(*) FILTER (len(_reasons) > 0), "
         "count(*) FROM _checked"
@@ -211,46 +224,115 @@ def _ingest_table(
     return TableResult(table.name, path.name, read, loaded, quarantined, reasons)
 
 
-def _load_source(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> None:
-    """Stage the file as ``_source`` with a 1-based ``_row_number``; check required columns."""
+def _load_source(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> dict[str, str]:
+    """Stage the file as ``_source`` with a 1-based ``_row_number``; return its column types.
+
+    Only the contract's columns are staged, so extra columns (even ones named like ours) are
+    ignored. Raises :class:`BatchError` for an unreadable file or a missing or nested column.
+    """
     if path.suffix == ".parquet":
-        reader = f"read_parquet('{_sql_path(path)}')"
+        kind, reader = "Parquet", f"read_parquet('{_sql_path(path)}')"
     else:
-        # Every CSV column read as text so that a bad value becomes a quarantined row, not a
-        # failed file; strict mode makes broken quoting a file error rather than shifted rows.
-        reader = (
-            f"read_csv('{_sql_path(path)}', header = true, all_varchar = true, delim = ',', "
-            "quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')"
-        )
+        kind, reader = "CSV (UTF-8, header row, RFC 4180)", _csv_reader(path)
     try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+        present = {r[0]: r[1] for r in described}
+        missing = [c for c in table.column_names if c not in present]
+        if missing:
+            found = ", ".join(list(present)[:20])
+            raise BatchError(
+                f"{path}: required column(s) missing: {', '.join(missing)} (found: {found})"
+            )
+        nested = [f"{c} ({present[c]})" for c in table.column_names if _is_nested(present[c])]
+        if nested:
+            raise BatchError(f"{path}: column(s) hold lists or records, not values: {nested}")
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
         con.execute(
-            f"CREATE TEMP TABLE _source AS SELECT *, row_number() OVER () AS _row_number "
+            f"CREATE TEMP TABLE _source AS SELECT {cols}, row_number() OVER () AS _row_number "
             f"FROM {reader}"
         )
     except duckdb.Error as exc:
-        kind = "Parquet" if path.suffix == ".parquet" else "CSV (UTF-8, header row, RFC 4180)"
-        first_line = str(exc).strip().splitlines()[0]
-        raise BatchError(f"{path}: cannot be read as {kind}: {first_line}") from None
-    present = {r[0] for r in con.execute("DESCRIBE _source").fetchall()}
-    missing = [c for c in table.column_names if c not in present]
-    if missing:
-        con.execute("DROP TABLE _source")
-        raise BatchError(f"{path}: required column(s) missing: {', '.join(missing)}")
+        raise BatchError(f"{path}: cannot be read as {kind}: {_problem(exc)}") from None
+    return {c: present[c] for c in table.column_names}
+
+
+def _csv_reader(path: Path) -> str:
+    """A ``read_csv`` call with every column text and nothing sniffed.
+
+    The header is parsed here so that DuckDB's dialect sniffer never guesses: a broken row then
+    fails with its line number and problem instead of "could not detect the dialect", and every
+    value stays text, so a bad value becomes a quarantined row rather than a failed file.
+    """
+    with open(path, "rb") as handle:
+        first = handle.readline(1 << 20)
+    try:
+        header = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise BatchError(
+            f"{path}: header row is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+    names = next(csv.reader([header]), [])
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates or "" in names:
+        raise BatchError(f"{path}: header row has duplicate or empty column names {duplicates}")
+    columns = ", ".join(f"{_quoted(n)}: 'VARCHAR'" for n in names)
+    return (
+        f"read_csv('{_sql_path(path)}', header = true, auto_detect = false, "
+        f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"', "
+        "strict_mode = true, encoding = 'utf-8')"
+    )
+
+
+def _is_nested(duckdb_type: str) -> bool:
+    return duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT", "MAP", "UNION"))
+
+
+def _problem(exc: duckdb.Error) -> str:
+    """DuckDB's message cut to what states the problem: its first line and its last statement.
+
+    What lies between is the offending line's text (it may carry personal data into logs and
+    Dagster), and what follows is the query echo and advice about DuckDB's own options.
+    """
+    lines = []
+    for line in str(exc).strip().splitlines():
+        line = line.strip()
+        if line.startswith(("Possible", "LINE ", "file =", "The search space")):
+            break
+        if line:
+            lines.append(line)
+    if not lines:
+        return type(exc).__name__
+    kept = lines[:1] + [lines[-1]] if len(lines) > 1 else lines
+    if kept[-1].startswith("Original Line"):
+        kept = kept[:1]
+    text = "; ".join(kept)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _typed(column: Column) -> str:
+def _typed(column: Column, source_type: str) -> str:
     src = f'_source."{column.name}"'
     if column.type == TIMESTAMP:
-        # Offsets are converted to UTC; a timestamp without one is UTC (session time zone).
-        return f"TRY_CAST(TRY_CAST({src} AS VARCHAR) AS TIMESTAMPTZ)::TIMESTAMP"
+        # ISO 8601 only: DuckDB would also take 'infinity' or 'epoch'. Offsets are converted to
+        # UTC; a timestamp without one is UTC (session time zone).
+        text = f"TRY_CAST({src} AS VARCHAR)"
+        return (
+            f"CASE WHEN regexp_matches({text}, '^\\s*[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+            f"AND isfinite(TRY_CAST({text} AS TIMESTAMPTZ)) "
+            f"THEN TRY_CAST({text} AS TIMESTAMPTZ)::TIMESTAMP END"
+        )
     if column.type == INT:
-        # Whole numbers only: a plain cast would round 2.5 to 3.
+        # Whole numbers only: a plain cast would round 2.5 to 3; TRY_CAST keeps 1e20 a bad value.
         as_double = f"TRY_CAST({src} AS DOUBLE)"
-        return f"CASE WHEN {as_double} = floor({as_double}) THEN {as_double}::BIGINT END"
+        return (
+            f"CASE WHEN {as_double} = floor({as_double}) THEN TRY_CAST({as_double} AS BIGINT) END"
+        )
+    if column.type == STR and source_type == "BLOB":
+        # Parquet strings written without the UTF8 annotation: decode them, never escape them.
+        return f"TRY(decode({src}))"
     return f"TRY_CAST({src} AS {column.duckdb_type})"
 
 
@@ -258,9 +340,9 @@ def _quoted(sql_text: str) -> str:
     return "'" + sql_text.replace("'", "''") + "'"
 
 
-def _validate_sql(table: Table) -> str:
+def _validate_sql(table: Table, types: dict[str, str]) -> str:
     """SQL that types every row of ``_source`` and lists its contract violations."""
-    typed = ", ".join(f'{_typed(c)} AS "{c.name}"' for c in table.columns)
+    typed = ", ".join(f'{_typed(c, types[c.name])} AS "{c.name}"' for c in table.columns)
     original = ", ".join(
         f'"{c.name}" := TRY_CAST(_source."{c.name}" AS VARCHAR)' for c in table.columns
     )
@@ -276,6 +358,11 @@ def _validate_sql(table: Table) -> str:
         if not c.nullable:
             checks.append(
                 f"CASE WHEN {raw} IS NULL THEN {_quoted(c.name + ': required value missing')} END"
+            )
+        if c.name in table.key and c.type == STR:
+            # A blank key is a missing key: it would match nothing and collide with other blanks.
+            checks.append(
+                f"CASE WHEN trim({raw}) = '' THEN {_quoted(c.name + ': key is blank')} END"
             )
         if c.enum:
             allowed = ", ".join(_quoted(v) for v in c.enum)

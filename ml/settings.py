@@ -61,6 +61,11 @@ class Home:
         return os.environ.get("CLOUDSWORD_MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_db}"
 
     @property
+    def mlflow_ui_url(self) -> str:
+        """Where `cloudsword ui` serves MLflow (for links in Dagster metadata)."""
+        return os.environ.get("CLOUDSWORD_MLFLOW_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
@@ -85,6 +90,8 @@ class Home:
                 "# Dagster instance of this cloudsword home (local storage under this folder).\n"
                 "telemetry:\n  enabled: false\n"
                 "run_queue:\n  max_concurrent_runs: 1\n"
+                # Evaluates the freshness policies of the leads (shown on their asset pages).
+                "freshness:\n  enabled: true\n"
             )
         return self
 

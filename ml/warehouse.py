@@ -6,6 +6,7 @@ stages: each step opens one, does its work and closes it (see docs/architecture.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,13 +15,38 @@ from pathlib import Path
 import duckdb
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse open for writing for longer than we would wait."""
+
+
 @contextmanager
-def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse at ``path`` with UTC timestamps; close it on exit."""
+def connect(
+    path: Path, *, read_only: bool = False, wait_s: float = 120.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse at ``path`` with UTC timestamps; close it on exit.
+
+    While another process writes, DuckDB refuses to open the file (even read-only). Writes are
+    short transactions or single steps, so we wait up to ``wait_s`` and then fail clearly.
+    """
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `cloudsword run` first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{path} is being written by another process (a pipeline step?) and stayed "
+                    f"busy for {wait_s:.0f} s; try again when it finishes"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
     try:
         con.execute("SET TimeZone = 'UTC'")
         yield con

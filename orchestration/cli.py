@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ml.settings import DEFAULT_HOME, ENV_HOME, Home
+from ml.warehouse import writer_lock
 
 console = Console(stderr=True)
 out = Console()
@@ -197,7 +198,9 @@ def leads_export(
     from ml.leads import export_leads
 
     paths = _home(home)
-    summary = export_leads(paths.warehouse, paths.exports, paths.logs, unmasked=unmasked)
+    # The warehouse has one writer at a time; wait for a running pipeline step to finish.
+    with writer_lock(paths.warehouse):
+        summary = export_leads(paths.warehouse, paths.exports, paths.logs, unmasked=unmasked)
     console.print(
         f"Exported {summary.n_leads} leads to {paths.exports}"
         + (" [yellow](UNMASKED, logged)[/]" if unmasked else " (masked)")
@@ -216,7 +219,8 @@ def leads_set_status(
 
     paths = _home(home)
     try:
-        set_status(paths.warehouse, lead_id, status, note=note)
+        with writer_lock(paths.warehouse):
+            set_status(paths.warehouse, lead_id, status, note=note)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None

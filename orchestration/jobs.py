@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.ingest import batch_partitions
-
 ingest_batch_job = dg.define_asset_job(
     "ingest_batch",
     selection=dg.AssetSelection.groups("ingest"),
-    partitions_def=batch_partitions,
     description="Validate and load one landing batch (a partition) into the raw tables.",
     tags={"cloudsword/writes": "warehouse"},
 )

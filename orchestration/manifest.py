@@ -15,6 +15,8 @@ from ml.settings import CHECKOUT
 
 DBT_PROJECT_DIR = CHECKOUT / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+#: dbt from this interpreter's environment, so an un-activated virtualenv works too.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 _SOURCES = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -31,13 +33,12 @@ def ensure_manifest() -> Path:
     """Run ``dbt parse`` if the manifest is missing or older than the project files."""
     if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST
-    dbt = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     # parse never opens the warehouse, but the profile needs the variable to render.
     env.setdefault("CLOUDSWORD_HOME", str(CHECKOUT / "cloudsword_home"))
     proc = subprocess.run(
         [
-            str(dbt),
+            DBT_EXECUTABLE,
             "parse",
             "--quiet",
             "--project-dir",

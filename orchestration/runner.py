@@ -7,6 +7,7 @@ as if the daemon had launched them.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ from ml.ingest import ingested_batches, scan_landing
 from ml.settings import Home
 from ml.warehouse import connect
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Failures are reported by the step follower (and kept in the run's logs in the instance).
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 FOLLOWED = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -61,7 +63,9 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
 
     ingest_job = defs.resolve_job_def("ingest_batch")
     for batch_id in new:
-        if _execute(ingest_job, instance, console, f"ingest {batch_id}", partition_key=batch_id):
+        if _execute(
+            ingest_job, instance, paths, console, f"ingest {batch_id}", partition_key=batch_id
+        ):
             outcome.ingested.append(batch_id)
         else:
             # Later batches may refer to this one's entities: stop here, keep what is in.
@@ -75,7 +79,12 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
             run_config["ops"] = {"listing_model": {"config": {"force_retrain": True}}}
         outcome.refreshed = True
         outcome.refresh_failed = not _execute(
-            defs.resolve_job_def("refresh"), instance, console, "refresh", run_config=run_config
+            defs.resolve_job_def("refresh"),
+            instance,
+            paths,
+            console,
+            "refresh",
+            run_config=run_config,
         )
     else:
         console.print("Everything is up to date; nothing to do.")
@@ -102,6 +111,7 @@ def _downstream_current(instance: dg.DagsterInstance, paths: Home) -> bool:
 def _execute(
     job: dg.JobDefinition,
     instance: dg.DagsterInstance,
+    paths: Home,
     console: Console,
     label: str,
     run_config: dict | None = None,
@@ -113,19 +123,24 @@ def _execute(
     follower = threading.Thread(
         target=_follow, args=(instance, run_id, stop, console, label), daemon=True
     )
+    # dbt and other tools print to stdout; keep that in a log file, the console shows the steps.
+    log_path = paths.logs / f"{label.replace(' ', '_')}-{run_id[:8]}.log"
+    real_stdout = console.file
+    console.file = real_stdout
     follower.start()
     try:
-        result = job.execute_in_process(
-            run_config=run_config or QUIET_LOGS,
-            instance=instance,
-            partition_key=partition_key,
-            run_id=run_id,
-            raise_on_error=False,
-        )
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            result = job.execute_in_process(
+                run_config=run_config or QUIET_LOGS,
+                instance=instance,
+                partition_key=partition_key,
+                run_id=run_id,
+                raise_on_error=False,
+            )
     finally:
         stop.set()
         follower.join()
-    status = "[green]ok[/]" if result.success else "[red]FAILED[/]"
+    status = "[green]ok[/]" if result.success else f"[red]FAILED[/] (tool output: {log_path})"
     console.print(f"{label}: {status} (run {run_id[:8]})")
     return result.success
 

@@ -1,6 +1,8 @@
-"""Schedules: a daily refresh of scores, rings and leads."""
+"""Schedules: a daily refresh of scores, rings and leads; a weekly retraining."""
 
 from __future__ import annotations
+
+import os
 
 import dagster as dg
 
@@ -9,7 +11,24 @@ from orchestration.jobs import refresh_job
 daily_refresh = dg.ScheduleDefinition(
     name="daily_refresh",
     job=refresh_job,
-    cron_schedule="0 3 * * *",
+    cron_schedule=os.environ.get("CLOUDSWORD_REFRESH_CRON", "0 3 * * *"),
     execution_timezone="UTC",
-    description="Refresh features, scores, network tracing and leads every day at 03:00 UTC.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Refresh features, scores, network tracing and leads every day (03:00 UTC by default; "
+        "CLOUDSWORD_REFRESH_CRON). Retrains only when enough new outcomes arrived."
+    ),
+)
+
+weekly_retrain = dg.ScheduleDefinition(
+    name="weekly_retrain",
+    job=refresh_job,
+    cron_schedule=os.environ.get("CLOUDSWORD_RETRAIN_CRON", "0 4 * * 0"),
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    run_config=dg.RunConfig(ops={"listing_model": {"config": {"force_retrain": True}}}),
+    description=(
+        "Retrain weekly (Sunday 04:00 UTC by default; CLOUDSWORD_RETRAIN_CRON) whatever the "
+        "number of new outcomes. The new model still has to pass the promotion gate."
+    ),
 )

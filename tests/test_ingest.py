@@ -228,3 +228,27 @@ def test_incomplete_and_invalid_batches_are_never_read(home) -> None:
         ingest_batch(warehouse, landing, "b1")
     with pytest.raises(BatchError, match="invalid batch id"):
         ingest_batch(warehouse, landing, "../etc")
+
+
+def test_file_errors_name_the_line_but_never_echo_its_content(home) -> None:
+    # The failure message goes to the batches table, logs and Dagster: no row text in it.
+    warehouse, landing = home
+    batch = write_batch(landing, "b1", {"sellers": SELLERS}, csv=("sellers",))
+    path = batch / "sellers.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].replace("13800000001", '"13800000001')  # opens a quote, never closed
+    lines[2] = lines[2] + ',"13912345678 extra'
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BatchError, match=r"sellers\.csv: cannot be read as CSV.*Line") as caught:
+        ingest_batch(warehouse, landing, "b1")
+    assert "1391234" not in str(caught.value) and "Beta Store" not in str(caught.value)
+
+
+def test_scan_lists_hidden_and_linked_folders_as_invalid(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    write_batch(landing, "b1", {})
+    write_batch(tmp_path / "elsewhere", "b2", {})
+    (landing / "b2").symlink_to(tmp_path / "elsewhere" / "b2", target_is_directory=True)
+    write_batch(landing, ".b3", {})
+    scan = scan_landing(landing)
+    assert (scan.complete, scan.invalid) == (["b1"], [".b3", "b2"])

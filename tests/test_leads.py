@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import stat
+import subprocess
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -38,7 +41,20 @@ ACCOUNT_LONE = "6217001122334455"
 PHONE = "13812345678"
 SENDER_PHONE = "+86 139-9876-5432"
 ID_HASH = "sha256:ab12" + "c" * 60
-SECRETS = [ACCOUNT, ACCOUNT_LONE, PHONE, SENDER_PHONE, "8613998765432", "13998765432", ID_HASH]
+# Numbers typed into free text that belong to nobody in the data: only their shape gives them away.
+STRAY_PHONE = "13700001111"
+STRAY_CARD = "6222000011112222"
+SECRETS = [
+    ACCOUNT,
+    ACCOUNT_LONE,
+    PHONE,
+    SENDER_PHONE,
+    "8613998765432",
+    "13998765432",
+    ID_HASH,
+    STRAY_PHONE,
+    STRAY_CARD,
+]
 SCRIPT_TITLE = "<script>alert('x')</script> Nike Air"
 FORMULA_CITY = "=HYPERLINK(1)"
 
@@ -242,7 +258,26 @@ def base_data() -> dict[str, list[dict]]:
             "est_counterfeit_value": 100.0,
         },
     ]
+    reviews = [
+        {
+            "review_id": "v1",
+            "listing_id": "l1",
+            "buyer_id": "b1",
+            "rating": 1,
+            "text": f"Fake! Seller said call {STRAY_PHONE} or pay card {STRAY_CARD}",
+            "created_at": "2026-02-03 00:00:00",
+        },
+        {
+            "review_id": "v2",
+            "listing_id": "l2",
+            "buyer_id": "b1",
+            "rating": 5,
+            "text": "great",
+            "created_at": "2026-02-04 00:00:00",
+        },
+    ]
     return {
+        "staging.stg_reviews": reviews,
         "staging.stg_sellers": sellers,
         "staging.stg_listings": listings,
         "staging.stg_orders": orders,
@@ -314,6 +349,24 @@ def registry_rows(warehouse: Path) -> list[tuple]:
 
 def export(home: Path, name: str = "exports", **kwargs):
     return export_leads(home / "warehouse.duckdb", home / name, home / "logs", **kwargs)
+
+
+def warehouse_secrets(warehouse: Path) -> set[str]:
+    """Every phone, account number and ID hash in the warehouse, as stored and as digits only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        values = {
+            v
+            for sql in (
+                "SELECT phone FROM staging.stg_sellers",
+                "SELECT id_document_hash FROM staging.stg_sellers",
+                "SELECT account_ref FROM staging.stg_seller_payment_accounts",
+                "SELECT sender_phone FROM staging.stg_inbound_shipments",
+            )
+            for (v,) in con.execute(sql).fetchall()
+            if v
+        }
+    digits = {"".join(ch for ch in v if ch.isdigit()) for v in values}
+    return {v for v in values | digits if len(v) >= 8}
 
 
 def all_export_bytes(directory: Path) -> dict[Path, bytes]:
@@ -457,8 +510,9 @@ def test_masking_holds_in_every_export_file(home: Path) -> None:
     assert not summary.unmasked
     files = all_export_bytes(home / "exports")
     assert {p.suffix for p in files} == {".csv", ".parquet", ".json", ".html"}
+    secrets = set(SECRETS) | warehouse_secrets(warehouse)
     for path, data in files.items():
-        for secret in SECRETS:
+        for secret in secrets:
             assert secret.encode() not in data, f"{secret} leaked into {path.name}"
     for row in leads_table(warehouse):
         assert not any(secret in row["evidence_summary"] for secret in SECRETS)
@@ -469,6 +523,7 @@ def test_masking_holds_in_every_export_file(home: Path) -> None:
     assert doc["sellers"][0]["id_document_hash"] == mask_hash(ID_HASH) == "sha256:ab12…"
     assert doc["shipments"][0]["sender_phones"] == ["****5432"]
     assert "****5678" in doc["complaints"]["recent"][0]["text"]
+    assert doc["low_rated_reviews"][0]["text"].endswith("call ****1111 or pay card ****2222")
     log = (home / "logs" / "exports.log").read_text()
     assert "masked" in log and "UNMASKED" not in log
 
@@ -596,10 +651,10 @@ def test_closed_leads_keep_their_files_and_leave_the_index(home: Path) -> None:
     assert lone["lead_id"] not in current and lone["lead_id"] in earlier
 
 
-def test_evaluate_against_truth(home: Path) -> None:
+def test_evaluate_against_truth(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import pyarrow as pa
 
-    from ml.leads.evaluate import evaluate_leads
+    from ml.leads.evaluate import evaluate_leads, main
 
     build_leads(home / "warehouse.duckdb", NOW)
     truth = home / "truth"
@@ -610,25 +665,227 @@ def test_evaluate_against_truth(home: Path) -> None:
         truth / "sellers.parquet",
     )
     pq.write_table(
-        pa.table({"ring_id": [0, 0, 0, 1, 1], "seller_id": ["s1", "s2", "s3", "s7", "s8"]}),
+        pa.table(
+            {"ring_id": ["T0", "T0", "T0", "T1", "T1"], "seller_id": ["s1", "s2", "s3", "s7", "s8"]}
+        ),
         truth / "rings.parquet",
     )
+    # The generator's shape: F1 supplies ring T0, F2 ring T1, F3 only the lone seller s4 (found
+    # through its shipment spelling); D1 is a genuine distributor.
     pq.write_table(
         pa.table(
             {
-                "source_id": ["F1", "F2", "D1"],
-                "is_counterfeit": [True, True, False],
-                "supplies_rings": [[0], [1], [0]],
+                "source_id": ["F1", "F2", "F3", "D1"],
+                "is_counterfeit_source": [True, True, True, False],
+                "supplies_ring_ids": [["T0"], ["T1"], [], ["T0"]],
             }
         ),
         truth / "sources.parquet",
     )
-    result = evaluate_leads(home / "warehouse.duckdb", truth, ks=(10,))
+    pq.write_table(
+        pa.table({"source_id": ["F3"], "sender_address": ["7 Bag Lane"], "shipments": [1]}),
+        truth / "source_variants.parquet",
+    )
+    data = base_data()
+    data["staging.stg_inbound_shipments"].append(
+        {
+            **data["staging.stg_inbound_shipments"][0],
+            "shipment_id": "sh2",
+            "seller_id": "s4",
+            "sender_address": "7 Bag Lane",
+            "sender_phone": None,
+        }
+    )
+    write_warehouse(home / "warehouse.duckdb", data)
+    result = evaluate_leads(home / "warehouse.duckdb", truth, ks=(1, 10))
     # Ring R1 and lone s4 are counterfeit; the lead of source SRC2 (s6) is not.
     assert result.precision_at[10] == pytest.approx(2 / 3, abs=1e-4)
+    assert result.precision_at[1] == 1.0
+    assert result.kinds_at[10] == {"ring": 1, "seller": 1, "source": 1}
     assert (result.n_true_rings, result.rings_touched_at[10], result.rings_mostly_at[10]) == (
         2,
         1,
         1,
     )
-    assert (result.n_true_sources, result.sources_touched_at[10]) == (2, 1)
+    assert (result.n_true_sources, result.sources_touched_at[10]) == (3, 2)
+
+    assert main(["--home", str(home), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["precision_at"]["10"] == pytest.approx(2 / 3, abs=1e-4)
+    assert main(["--home", str(home)]) == 0
+    assert "| 10 | 0.667 |" in capsys.readouterr().out
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(2)>',
+    "<svg onload=alert(3)>",
+    "<a href='javascript:alert(4)'>x</a>",
+    "</td></tr></table><iframe src=//evil>",
+]
+
+
+def hostile_data() -> dict[str, list[dict]]:
+    """Every free-text field an attacker controls carries markup; cells carry formulas."""
+    data = base_data()
+    for i, row in enumerate(data["staging.stg_sellers"]):
+        row["shop_name"] = HOSTILE[i % len(HOSTILE)] + row["shop_name"]
+    for i, row in enumerate(data["staging.stg_listings"]):
+        row["title"] = HOSTILE[(i + 1) % len(HOSTILE)] + row["title"]
+    for i, row in enumerate(data["staging.stg_reviews"] + data["staging.stg_reports"]):
+        row["text"] = HOSTILE[(i + 2) % len(HOSTILE)]
+    by_id = {r["seller_id"]: r for r in data["staging.stg_sellers"]}
+    by_id["s1"]["city"] = "+cmd|' /C calc'!A0"
+    by_id["s2"]["city"] = by_id["s3"]["city"] = by_id["s1"]["city"]
+    by_id["s4"]["province"] = "@SUM(1+1)*cmd"
+    by_id["s6"]["city"] = "\t=1+2"
+    by_id["s6"]["province"] = "-2+3"
+    return data
+
+
+class TagCollector(HTMLParser):
+    """Every tag and attribute a browser would build from a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def test_hostile_text_is_escaped_in_every_html_report(tmp_path: Path) -> None:
+    warehouse = write_warehouse(tmp_path / "warehouse.duckdb", hostile_data())
+    summary = build_leads(warehouse, NOW)
+    export_leads(warehouse, tmp_path / "exports", tmp_path / "logs", now=NOW)
+    pages = list((tmp_path / "exports").rglob("*.html"))
+    assert len(pages) == summary.n_leads + 1
+    for page in pages:
+        parser = TagCollector()
+        parser.feed(page.read_text())
+        tags = {tag for tag, _ in parser.tags}
+        assert not tags & {"script", "img", "iframe", "object", "embed", "foreignobject"}, page
+        for tag, attrs in parser.tags:
+            for name, value in attrs:
+                assert not name.startswith("on"), (page.name, tag, name)
+                assert not (value or "").strip().lower().startswith("javascript:"), page.name
+    text = "".join(p.read_text() for p in pages)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;iframe src=//evil&gt;" in text
+    # Dagster's preview renders Markdown: no raw markup there either.
+    assert "<" not in summary.preview_markdown().replace("<br>", "")
+
+
+def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    warehouse = write_warehouse(tmp_path / "warehouse.duckdb", hostile_data())
+    build_leads(warehouse, NOW)
+    export_leads(warehouse, tmp_path / "exports", tmp_path / "logs", now=NOW)
+    with open(tmp_path / "exports" / "leads.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    planted = {r["city"] for r in rows} | {r["province"] for r in rows}
+    assert {"'+cmd|' /C calc'!A0", "'\t=1+2", "'@SUM(1+1)*cmd"} <= planted
+    # The Parquet file keeps the true values (typed data is not run by spreadsheets).
+    cities = pq.read_table(tmp_path / "exports" / "leads.parquet").column("city").to_pylist()
+    assert "+cmd|' /C calc'!A0" in cities
+
+
+def test_dagster_metadata_is_plain_values(home: Path) -> None:
+    warehouse = home / "warehouse.duckdb"
+    first = build_leads(warehouse, NOW).dagster_metadata()
+    assert (first["new"], first["updated"], first["n_leads"]) == (3, 0, 3)
+    assert first["by_province"] == "Zhejiang (2), Fujian (1)"
+    lines = first["top_10"].splitlines()
+    assert lines[0].startswith("| rank | lead |") and len(lines) == 2 + 3
+    assert lines[2].startswith("| 1 | L-0000")
+    for value in first.values():
+        assert isinstance(value, str | int | float)
+    exported = export(home, now=NOW).dagster_metadata()
+    assert exported["masked"] is True and exported["n_leads"] == 3
+    assert not any(secret in str(exported) + str(first) for secret in SECRETS)
+
+
+def test_report_renders_with_its_network_picture(home: Path, tmp_path: Path) -> None:
+    """Headless Chromium draws the ring's report; the picture's red seller nodes are on it."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    import numpy as np
+    from PIL import Image
+
+    warehouse = home / "warehouse.duckdb"
+    build_leads(warehouse, NOW)
+    export(home, now=NOW)
+    ring = next(r for r in leads_table(warehouse) if r["ring_id"] == "R1")
+    page = home / "exports" / "leads" / f"{ring['lead_id']}.html"
+    shots = {}
+    for name, target in (("with", page), ("without", tmp_path / "no_picture.html")):
+        if name == "without":  # the same page without its picture, as the control
+            html_text = page.read_text()
+            start, end = html_text.index('<div class="network">'), html_text.index("</svg>")
+            target.write_text(html_text[:start] + html_text[end + len("</svg>") :])
+        shot = tmp_path / f"{name}.png"
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'chromium'}",
+                "--window-size=1300,2400",
+                "--hide-scrollbars",
+                f"--screenshot={shot}",
+                target.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+        r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+        # Reddish pixels: the risky sellers of the picture (nothing else on the page is red).
+        shots[name] = int(((r > 200) & (g < 120) & (b < 120)).sum())
+    assert shots["with"] > 300 and shots["without"] < 50, shots
+
+
+def test_failed_export_rolls_back_and_rerun_equals_clean_run(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash in the middle of writing: leads stay new, no temp file stays, old files stay
+    whole, and the next export produces exactly what an uninterrupted one does."""
+    import ml.leads.files as files
+
+    warehouse = home / "warehouse.duckdb"
+    build_leads(warehouse, NOW)
+    clean = tmp_path / "clean"
+    shutil.copy(warehouse, clean.with_suffix(".duckdb"))
+    export_leads(clean.with_suffix(".duckdb"), clean, tmp_path / "clean_logs", now=NOW)
+
+    real_replace, calls = os.replace, []
+
+    def crash_on_third(src: str, dst: Path) -> None:
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", crash_on_third)
+    with pytest.raises(OSError, match="disk full"):
+        export(home, now=NOW)
+    monkeypatch.undo()
+    exports = home / "exports"
+    assert not [p for p in exports.rglob("*") if p.name.endswith(".tmp")]
+    assert len([p for p in exports.rglob("*") if p.is_file()]) == 2  # whole files only
+    assert {r["status"] for r in leads_table(warehouse)} == {"new"}
+
+    export(home, now=NOW)
+    rerun = {p.relative_to(exports): b for p, b in all_export_bytes(exports).items()}
+    assert rerun == {p.relative_to(clean): b for p, b in all_export_bytes(clean).items()}
+    assert {r["status"] for r in leads_table(warehouse)} == {"exported"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections import Counter
@@ -57,9 +58,10 @@ class LeadsSummary:
         head = "| rank | lead | priority | province / city | sellers | est. value (CNY) |"
         lines = [head, "|---:|---|---:|---|---:|---:|"]
         for row in self.top:
-            place = f"{row['province'] or '?'} / {row['city'] or '?'}".replace("|", "/")
+            place = _md_cell(f"{row['province'] or '?'} / {row['city'] or '?'}")
             lines.append(
-                f"| {row['rank']} | {row['lead_id']} | {row['priority_score']:.1f} | {place} "
+                f"| {row['rank']} | {_md_cell(row['lead_id'])} | {row['priority_score']:.1f} "
+                f"| {place} "
                 f"| {row['n_sellers']} | {row['est_counterfeit_value']:,.0f} |"
             )
         return "\n".join(lines)
@@ -77,6 +79,11 @@ class LeadsSummary:
             "top_10": self.preview_markdown(),
             "seconds": round(self.seconds, 2),
         }
+
+
+def _md_cell(value: object) -> str:
+    """Data (a city is whatever a seller typed) cannot break the table or inject markup."""
+    return html.escape(str(value)).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
 def build_leads(

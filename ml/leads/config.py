@@ -31,6 +31,7 @@ class LeadConfig:
     max_shipment_groups: int = 20
     max_reports: int = 10
     max_outcomes: int = 50
+    max_reviews: int = 10
     #: A listing counts as high-risk from this counterfeit_score.
     high_risk_listing: float = 0.5
     #: Value (CNY) at which the value component saturates at 1.

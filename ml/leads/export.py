@@ -25,6 +25,7 @@ import csv
 import getpass
 import io
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +44,8 @@ from ml.leads.masking import masker_for
 from ml.leads.package import evidence_summary
 from ml.leads.svg import network_svg
 from ml.warehouse import connect, table_exists
+
+log = logging.getLogger(__name__)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LOG_NAME = "exports.log"
@@ -125,6 +128,8 @@ def export_leads(
             con.execute("ROLLBACK")
             raise
     summary.log_line = _log(logs_dir, now, summary)
+    if unmasked:  # also to the caller's log (Dagster run log, console), not only the file
+        log.warning("UNMASKED export of %d leads to %s", summary.n_leads, exports_dir)
     return summary
 
 

@@ -207,6 +207,17 @@ def case_html(lead: dict[str, Any], svg: str, unmasked: bool) -> str:
                 ("text", "text"),
             ],
         ),
+        "<h2>Low-rated buyer reviews</h2>",
+        table(
+            p.get("low_rated_reviews", []),
+            [
+                ("created_at", "when"),
+                ("rating", "rating"),
+                ("seller_id", "seller"),
+                ("listing_id", "listing"),
+                ("text", "text"),
+            ],
+        ),
         "<h2>Confirmed outcomes</h2>",
         f"<p>{_cell(outcomes['counterfeit_confirmed'])} counterfeit confirmed, "
         f"{_cell(outcomes['genuine_confirmed'])} genuine confirmed "

@@ -8,6 +8,10 @@ Two layers, so that a value cannot slip through a field nobody thought of:
    digits), which are replaced by their masked form wherever they occur: shop names, report texts,
    the SVG picture, the evidence summary.
 
+3. Free text is finally swept for anything shaped like one of them that the first two layers
+   could not know (another seller's phone typed into a review, say): mainland mobile and
+   landline numbers, digit runs of 12-19 (cards, bank accounts) and hex runs of 32+ (hashes).
+
 Masked forms: accounts and phones keep their last 4 characters (``****5678``); hashes keep an
 ``algo:`` prefix and the first 4 characters after it, then ``…`` (``sha256:ab12…``).
 """
@@ -85,6 +89,23 @@ def _spellings(value: str, cls: str) -> set[str]:
     return {s for s in spellings if len(s) >= 7}
 
 
+#: Shapes of sensitive values in free text, with the class that says how to mask them. A ``*``
+#: before a match means it is already a masked tail.
+SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])"), ID_HASH),
+    (re.compile(r"(?<![\d*])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"), PHONE),
+    (re.compile(r"(?<![\d*])0\d{2,3}[\s-]\d{7,8}(?!\d)"), PHONE),
+    (re.compile(r"(?<![\d*])\d{12,19}(?!\d)"), ACCOUNT),
+)
+
+
+def mask_shapes(value: str) -> str:
+    """Mask every substring shaped like a phone, account number or ID hash."""
+    for pattern, cls in SHAPES:
+        value = pattern.sub(lambda m, c=cls: mask_value(m.group(0), c), value)
+    return value
+
+
 class Masker:
     """Masks one case package (or any text of it) given its raw sensitive values."""
 
@@ -105,9 +126,11 @@ class Masker:
 
     def text(self, value: str) -> str:
         """Replace every raw sensitive value inside ``value``."""
-        if not self.enabled or self._pattern is None or not value:
+        if not self.enabled or not value:
             return value
-        return self._pattern.sub(lambda m: self._replacements[m.group(0)], value)
+        if self._pattern is not None:
+            value = self._pattern.sub(lambda m: self._replacements[m.group(0)], value)
+        return mask_shapes(value)
 
     def package(self, obj: Any, field_class: str | None = None) -> Any:
         """A masked deep copy of a JSON-like package."""

@@ -14,6 +14,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -22,6 +23,7 @@ from ml.contract import CONTRACT_VERSION
 from ml.leads.config import LeadConfig
 from ml.leads.masking import Masker
 from ml.leads.priority import COMPONENTS
+from ml.warehouse import table_exists
 
 VALUE_RULE = (
     "sum over orders of the sellers' listings of quantity * unit_price * counterfeit_score (CNY)"
@@ -59,8 +61,8 @@ def _plain(value: Any) -> Any:
     """JSON-ready values: ISO timestamps, rounded floats, lists kept."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, float):
-        return round(value, 6)
+    if isinstance(value, float | Decimal):  # DECIMAL columns would not serialise to JSON
+        return round(float(value), 6)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
@@ -99,6 +101,9 @@ def materialize(con: duckdb.DuckDBPyConnection, config: LeadConfig) -> list[Case
         "complaint_counts": _by_lead(_rows(con, COMPLAINT_COUNTS_SQL)),
         "recent_reports": _by_lead(_rows(con, RECENT_REPORTS_SQL, {"k": config.max_reports})),
         "outcome_cases": _by_lead(_rows(con, OUTCOMES_SQL, {"k": config.max_outcomes})),
+        "reviews": _by_lead(_rows(con, REVIEWS_SQL, {"k": config.max_reviews}))
+        if table_exists(con, "staging", "stg_reviews")
+        else {},
     }
     leads = []
     for row in top:
@@ -162,6 +167,7 @@ def _package(row: dict, parts: dict[str, list[dict]]) -> dict[str, Any]:
             "by_reason": dict(sorted(by_reason.items())),
             "recent": parts["recent_reports"],
         },
+        "low_rated_reviews": parts["reviews"],
         "outcomes": {
             "counterfeit_confirmed": row["n_counterfeit_confirmed"],
             "genuine_confirmed": row["n_genuine_confirmed"],
@@ -359,4 +365,14 @@ FROM _lead_top_members m JOIN _lead_outcomes o USING (seller_id)
 QUALIFY row_number() OVER (PARTITION BY m.lead_key ORDER BY o.decided_at DESC, o.case_ref)
         <= $k
 ORDER BY m.lead_key, o.decided_at, o.case_ref
+"""
+
+# Buyers' own words about the goods: the latest low-rated reviews (rating <= 2) with a text.
+REVIEWS_SQL = """
+SELECT m.lead_key, r.review_id, r.created_at, r.rating, l.seller_id, r.listing_id, r.text
+FROM _lead_top_members m JOIN _lead_listings l USING (seller_id)
+JOIN staging.stg_reviews r ON r.listing_id = l.listing_id
+WHERE r.rating <= 2 AND r.text IS NOT NULL AND trim(r.text) <> ''
+QUALIFY row_number() OVER (PARTITION BY m.lead_key ORDER BY r.created_at DESC, r.review_id) <= $k
+ORDER BY m.lead_key, r.created_at DESC, r.review_id
 """

@@ -72,7 +72,7 @@ class UnknownLead(ValueError):
 
 def utc_naive(moment: datetime | None) -> datetime:
     """Timestamps are stored as naive UTC (the warehouse runs with TimeZone = 'UTC')."""
-    moment = moment or datetime.now(UTC)
+    moment = moment or datetime.now(UTC).replace(microsecond=0)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment

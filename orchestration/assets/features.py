@@ -1,13 +1,12 @@
 """Feature tables: the dbt project (staging -> intermediate -> marts), loaded by dagster-dbt."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ml.warehouse import connect
 from orchestration.manifest import DBT_PROJECT_DIR, ensure_manifest
 from orchestration.resources import CloudswordHome
 
@@ -25,14 +24,42 @@ class LayeredTranslator(DagsterDbtTranslator):
         return {"staging": "staging", "intermediate": "intermediate"}.get(layer, "features")
 
 
+def _relations(manifest: Mapping[str, Any], translator: DagsterDbtTranslator) -> dict:
+    """Asset key -> the DuckDB relation each dbt model builds."""
+    return {
+        translator.get_asset_key(node): f'"{node["schema"]}"."{node["alias"]}"'
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+
+TRANSLATOR = LayeredTranslator()
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    dagster_dbt_translator=LayeredTranslator(),
+    dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: CloudswordHome):
-    """`dbt build`: models and their tests (tests show as asset checks)."""
-    # No fetch_row_counts(): it would open a second DuckDB connection while dbt holds the
-    # writer, which DuckDB refuses across processes. Downstream assets report row counts.
+    """`dbt build`: models and their tests (tests show as asset checks), with row counts."""
     with home.writing():
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context)
+        try:
+            # Buffered, not streamed: DuckDB admits no second process while dbt writes, so the
+            # row counts can only be read once dbt is done.
+            events = list(invocation.stream())
+        finally:
+            # A failing step must not leave dbt running and holding the warehouse.
+            if invocation.process.poll() is None:
+                invocation.process.terminate()
+                invocation.process.wait()
+        relations = _relations(invocation.manifest, TRANSLATOR)
+        with connect(home.paths.warehouse, read_only=True) as con:
+            for event in events:
+                if isinstance(event, dg.Output):
+                    relation = relations.get(context.asset_key_for_output(event.output_name))
+                    if relation is not None:
+                        rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+                        event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+                yield event

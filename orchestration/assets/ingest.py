@@ -1,7 +1,5 @@
 """Raw tables: one run per landing batch (a dynamic partition), in batch order."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from ml.contract import INGEST_ORDER, TABLES
