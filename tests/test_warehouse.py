@@ -41,8 +41,10 @@ def test_a_reader_gives_up_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "warehouse.duckdb"
     writer = hold_open(path, 3)
     started = time.monotonic()
-    with pytest.raises(WarehouseBusy, match="being written by another process"):
-        with connect(path, read_only=True, wait_s=0.5):
-            pass
+    with (
+        pytest.raises(WarehouseBusy, match="being written by another process"),
+        connect(path, read_only=True, wait_s=0.5),
+    ):
+        pass
     assert time.monotonic() - started < 3
     writer.wait(timeout=30)
