@@ -1,19 +1,26 @@
-"""pandera schemas for the stage boundaries: raw input tables and the contract's outputs.
+"""pandera schemas for every stage boundary: raw input tables, staging, feature marts, training
+sets, and the contract's outputs (scores, network outputs, leads).
 
-Input schemas are built from ``ml.contract`` (the same spec ingestion validates against in SQL);
-output schemas follow the Outputs section of the data contract. ``validate_table`` runs one
-against a warehouse table and returns the failure cases, for asset checks and tests.
+Input and staging schemas are built from ``ml.contract`` (the same spec ingestion validates
+against in SQL); feature schemas follow the naming scheme of the dbt marts (family prefixes
+``prod_``/``cons_``/``rep_``/``sell_``; ``_share``/``_rate`` words are shares in [0, 1]); output
+schemas follow the Outputs section of the data contract. ``STAGE_SCHEMAS`` maps
+``"<schema>.<table>"`` to a schema factory; ``validate_table`` runs one against a warehouse table
+without loading it whole (see there) and returns the failure cases, for asset checks and tests.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from ml.contract import BOOL, FLOAT, INT, STR, TABLES, TIMESTAMP, Column
+from ml.contract import BATCH_ID_PATTERN, BOOL, FLOAT, INT, STR, TABLES, TIMESTAMP, Column
 
 _DTYPES = {
     STR: "string",
@@ -35,7 +42,7 @@ def _input_column(column: Column) -> pa.Column:
     if column.le is not None:
         checks.append(pa.Check.le(column.le))
     if column.pattern:
-        checks.append(pa.Check.str_fullmatch(column.pattern))
+        checks.append(pa.Check.str_matches(rf"(?:{column.pattern})\Z"))
     return pa.Column(_DTYPES[column.type], checks=checks, nullable=column.nullable, coerce=True)
 
 
@@ -47,6 +54,160 @@ def input_schema(table: str) -> pa.DataFrameSchema:
         unique=list(spec.key),
         strict=False,
         name=table,
+    )
+
+
+def raw_schema(table: str) -> pa.DataFrameSchema:
+    """``raw.<table>``: contract rows plus ingestion's columns. Entity tables keep every version
+    sent, so their key is unique within a batch only."""
+    spec = TABLES[table]
+    batch_id = BATCH_ID_PATTERN.pattern.strip("^$")
+    return pa.DataFrameSchema(
+        {
+            **{c.name: _input_column(c) for c in spec.columns},
+            "_batch_id": pa.Column(
+                "string", pa.Check.str_matches(rf"(?:{batch_id})\Z"), coerce=True
+            ),
+            "_row_number": pa.Column("int64", pa.Check.ge(1), coerce=True),
+            "_ingested_at": pa.Column("datetime64[ns]", coerce=True),
+        },
+        unique=[*spec.key, "_batch_id"] if spec.entity else list(spec.key),
+        name=f"raw.{table}",
+    )
+
+
+def staging_schema(table: str) -> pa.DataFrameSchema:
+    """``staging.stg_<table>``: exactly the contract columns, typed, one row per key."""
+    spec = TABLES[table]
+    return pa.DataFrameSchema(
+        {c.name: _input_column(c) for c in spec.columns},
+        unique=list(spec.key),
+        strict=True,
+        name=f"stg_{table}",
+    )
+
+
+# --- feature marts ---------------------------------------------------------------------------
+#: A feature column: family prefix, then the metric name (see dbt_project/models/marts YAML).
+FEATURE = r"^(prod|cons|rep|sell)_.+"
+#: Shares, rates and concentration indices lie in [0, 1] (a "_share" word, not "_shared").
+SHARE = r"^(prod|cons|rep|sell)_.*(_share(_.*)?|_rate(_.*)?|_hhi|_pct)$"
+#: Everything else is a count, amount, duration or ratio, so >= 0, except signed metrics.
+NON_NEGATIVE = r"^(?!.*(_z_|_z$|_log|_diff|_growth))(prod|cons|rep|sell)_.+"
+
+
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def _finite_or_null(series: pd.Series) -> pd.Series:
+    if not _numeric(series):
+        return pd.Series(False, index=series.index)
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(np.isnan(values) | np.isfinite(values), index=series.index)
+
+
+def _feature_columns() -> dict[str, pa.Column]:
+    return {
+        FEATURE: pa.Column(
+            nullable=True,
+            regex=True,
+            checks=[
+                pa.Check(_numeric, name="numeric"),
+                pa.Check(_finite_or_null, name="finite_or_null"),
+            ],
+        ),
+        SHARE: pa.Column(nullable=True, regex=True, checks=pa.Check.in_range(0.0, 1.0)),
+        NON_NEGATIVE: pa.Column(nullable=True, regex=True, checks=pa.Check.ge(0)),
+    }
+
+
+def _key(unique: bool = False) -> pa.Column:
+    return pa.Column("string", unique=unique, coerce=True)
+
+
+def _label_columns() -> dict[str, pa.Column]:
+    return {
+        "label_decided_at": pa.Column("datetime64[ns]", coerce=True),
+        "label": pa.Column("int64", pa.Check.isin([0, 1]), coerce=True),
+    }
+
+
+def _as_of_not_after_label(frame: pd.DataFrame) -> pd.Series | bool:
+    """Point in time: features are computed as of the label's decision, never later."""
+    if "features_as_of" not in frame or "label_decided_at" not in frame:
+        return True
+    return frame["features_as_of"].isna() | (frame["features_as_of"] <= frame["label_decided_at"])
+
+
+def listing_features_schema() -> pa.DataFrameSchema:
+    """``main.listing_features``: one row per listing, then numeric features."""
+    return pa.DataFrameSchema(
+        {
+            "listing_id": _key(unique=True),
+            "seller_id": _key(),
+            "status": pa.Column("string", pa.Check.isin(["active", "removed"]), coerce=True),
+            "features_as_of": pa.Column("datetime64[ns]", coerce=True),
+            **_feature_columns(),
+        },
+        name="listing_features",
+    )
+
+
+def seller_features_schema() -> pa.DataFrameSchema:
+    """``main.seller_features``: one row per seller, then numeric features."""
+    return pa.DataFrameSchema(
+        {
+            "seller_id": _key(unique=True),
+            "features_as_of": pa.Column("datetime64[ns]", coerce=True),
+            **_feature_columns(),
+        },
+        name="seller_features",
+    )
+
+
+def training_set_schema() -> pa.DataFrameSchema:
+    """``main.training_set``: one labelled row per listing, features as of the label time."""
+    return pa.DataFrameSchema(
+        {
+            "listing_id": _key(unique=True),
+            "seller_id": _key(),
+            **_label_columns(),
+            **_feature_columns(),
+        },
+        checks=pa.Check(_as_of_not_after_label, name="features_as_of <= label_decided_at"),
+        name="training_set",
+    )
+
+
+def seller_training_set_schema() -> pa.DataFrameSchema:
+    """``main.seller_training_set``: one labelled row per seller, features as of the label."""
+    return pa.DataFrameSchema(
+        {
+            "seller_id": _key(unique=True),
+            **_label_columns(),
+            "label_origin": pa.Column(
+                "string", pa.Check.isin(["enforcement_outcomes", "lead_decision"]), coerce=True
+            ),
+            **_feature_columns(),
+        },
+        checks=pa.Check(_as_of_not_after_label, name="features_as_of <= label_decided_at"),
+        name="seller_training_set",
+    )
+
+
+def lead_status_history_schema() -> pa.DataFrameSchema:
+    """``staging.stg_lead_status_history``: investigators' decisions (seller labels)."""
+    statuses = ["new", "exported", "accepted", "rejected", "closed"]
+    return pa.DataFrameSchema(
+        {
+            "lead_id": _key(),
+            "status": pa.Column("string", pa.Check.isin(statuses), coerce=True),
+            "changed_at": pa.Column("datetime64[ns]", coerce=True),
+            "note": pa.Column("string", nullable=True, coerce=True),
+            "seller_ids": pa.Column(object, nullable=True),
+        },
+        name="stg_lead_status_history",
     )
 
 
@@ -98,7 +259,7 @@ OUTPUT_SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "leads": pa.DataFrameSchema(
         {
             "lead_id": pa.Column(str, unique=True),
-            "rank": pa.Column(int, pa.Check.ge(1), unique=True),
+            "rank": pa.Column(int, pa.Check.ge(1), unique=True, coerce=True),
             "priority_score": pa.Column(float),
             "status": pa.Column(
                 str, pa.Check.isin(["new", "exported", "accepted", "rejected", "closed"])
@@ -118,6 +279,24 @@ OUTPUT_SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 
 
+def _output(name: str) -> Callable[[], pa.DataFrameSchema]:
+    return lambda: OUTPUT_SCHEMAS[name]
+
+
+#: Every stage boundary: "<schema>.<table>" -> a function building its schema. The Dagster layer
+#: turns each into an asset check (see validate_table).
+STAGE_SCHEMAS: dict[str, Callable[[], pa.DataFrameSchema]] = {
+    **{f"raw.{t}": (lambda t=t: raw_schema(t)) for t in TABLES},
+    **{f"staging.stg_{t}": (lambda t=t: staging_schema(t)) for t in TABLES},
+    "staging.stg_lead_status_history": lead_status_history_schema,
+    "main.listing_features": listing_features_schema,
+    "main.seller_features": seller_features_schema,
+    "main.training_set": training_set_schema,
+    "main.seller_training_set": seller_training_set_schema,
+    **{f"main.{name}": _output(name) for name in OUTPUT_SCHEMAS},
+}
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     table: str
@@ -134,13 +313,120 @@ def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFr
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
-        return err.failure_cases
+        failures = err.failure_cases.copy()
+        # pandera names the schema for a missing or unexpected column; name the column itself.
+        missing = failures["check"].isin(["column_in_dataframe", "column_in_schema"])
+        failures.loc[missing, "column"] = failures.loc[missing, "failure_case"]
+        return failures
     return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
 
 
+#: Rows pandera sees at most per table (a repeatable sample beyond it): a 1M x 364 mart never
+#: sits in pandas whole. Keys and non-finite floats are checked in SQL over every row.
+SAMPLE_ROWS = 100_000
+#: DuckDB vectors (2,048 rows each) per pandas chunk.
+CHUNK_VECTORS = 10
+_FAILURE_COLUMNS = ["schema_context", "column", "check", "check_number", "failure_case", "index"]
+
+
+def _key_columns(schema: pa.DataFrameSchema) -> list[list[str]]:
+    keys = [[name] for name, col in schema.columns.items() if col.unique and not col.regex]
+    if schema.unique:
+        keys.append(list(schema.unique))
+    return keys
+
+
+def _without_uniqueness(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """Uniqueness within one chunk says nothing about the table: SQL checks it instead."""
+    unique = {name: {"unique": False} for name, col in schema.columns.items() if col.unique}
+    out = schema.update_columns(unique) if unique else copy.deepcopy(schema)
+    out.unique = None
+    return out
+
+
+def _failure(column: str, check: str, case: object) -> dict[str, object]:
+    return dict(zip(_FAILURE_COLUMNS, ["SQL", column, check, None, case, None], strict=True))
+
+
+def _sql_failures(
+    con: duckdb.DuckDBPyConnection, relation: str, keys: list[list[str]]
+) -> list[dict[str, object]]:
+    """Key uniqueness / presence and non-finite floats, over the whole table in a few scans."""
+    out = []
+    for key in keys:
+        cols = ", ".join(f'"{c}"' for c in key)
+        present = " AND ".join(f'"{c}" IS NOT NULL' for c in key)
+        dup, example = con.execute(
+            f"SELECT count(*), any_value(k) FROM (SELECT ({cols})::VARCHAR AS k FROM {relation}"
+            f" WHERE {present} GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
+        if dup:
+            out.append(_failure(", ".join(key), "unique (all rows)", f"{dup} keys, e.g. {example}"))
+        nulls = con.execute(f"SELECT count(*) FROM {relation} WHERE NOT ({present})").fetchone()[0]
+        if nulls:
+            out.append(_failure(", ".join(key), "key not null (all rows)", f"{nulls} rows"))
+    described = con.execute(f"DESCRIBE {relation}").fetchall()
+    floats = [row[0] for row in described if row[1] in ("DOUBLE", "FLOAT")]
+    if floats:
+        counts = con.execute(
+            "SELECT "
+            + ", ".join(f'count_if(NOT isfinite("{c}"))' for c in floats)
+            + f" FROM {relation}"
+        ).fetchone()
+        out += [
+            _failure(c, "finite (all rows)", f"{n} NaN/infinite values")
+            for c, n in zip(floats, counts, strict=True)
+            if n
+        ]
+    return out
+
+
+def schema_for(table: str) -> tuple[str, pa.DataFrameSchema]:
+    """(relation, schema) of ``"<schema>.<table>"`` or of a bare output name (``main.<name>``)."""
+    if "." in table:
+        return table, STAGE_SCHEMAS[table]()
+    return f"main.{table}", OUTPUT_SCHEMAS[table]
+
+
 def validate_table(
-    con: duckdb.DuckDBPyConnection, table: str, qualified_name: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    qualified_name: str | None = None,
+    max_rows: int | None = SAMPLE_ROWS,
 ) -> ValidationReport:
-    """Validate the warehouse table of an output (``main.<table>`` by default)."""
-    frame = con.execute(f"SELECT * FROM {qualified_name or 'main.' + table}").df()
-    return ValidationReport(table, len(frame), validate_frame(frame, OUTPUT_SCHEMAS[table]))
+    """Validate a warehouse table against its stage schema.
+
+    ``table`` is a ``STAGE_SCHEMAS`` key (``"main.listing_features"``) or an output name
+    (``"listing_scores"``, read from ``main``); ``qualified_name`` overrides where it is read.
+    pandera checks values chunk by chunk over at most ``max_rows`` rows (a repeatable sample of
+    bigger tables; ``None`` = all rows); keys and non-finite floats are checked in SQL over all
+    rows. Failure ``index`` values are row positions in what pandera read.
+    """
+    relation, schema = schema_for(table)
+    relation = qualified_name or relation
+    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+    sample = ""
+    if max_rows is not None and rows > max_rows:
+        sample = f" USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)"
+    chunk_schema = _without_uniqueness(schema)
+    failures: list[pd.DataFrame] = []
+    cursor = con.execute(f"SELECT * FROM {relation}{sample}")
+    offset = 0
+    while True:
+        chunk = cursor.fetch_df_chunk(CHUNK_VECTORS)
+        if chunk.empty and offset > 0:
+            break
+        # An empty table is validated once, so it still has to have the right columns.
+        chunk.index = pd.RangeIndex(offset, offset + len(chunk))
+        failures.append(validate_frame(chunk, chunk_schema))
+        offset += len(chunk)
+        if chunk.empty:
+            break
+    failures.append(pd.DataFrame(_sql_failures(con, relation, _key_columns(schema))))
+    failures = [f for f in failures if not f.empty]
+    frame = (
+        pd.concat(failures, ignore_index=True)
+        if failures
+        else pd.DataFrame(columns=_FAILURE_COLUMNS)
+    )
+    return ValidationReport(table, rows, frame)

@@ -93,6 +93,12 @@ class Home:
                 # Evaluates the freshness policies of the leads (shown on their asset pages).
                 "freshness:\n  enabled: true\n"
             )
+        # The embedded Dagster UI would greet each new home with a newsletter sign-up dialog
+        # that covers the page; mark it as seen, as dismissing it would.
+        nux = self.dagster_home / ".nux" / "nux.yaml"
+        if not nux.exists():
+            nux.parent.mkdir(exist_ok=True)
+            nux.write_text("seen: 1\n")
         return self
 
     def export_env(self) -> None:

@@ -152,8 +152,10 @@ def _follow(
     console: Console,
     label: str,
 ) -> None:
+    """Print asset steps as they start and end; contract checks only when they fail."""
     cursor = None
     started: dict[str, float] = {}
+    checks_passed = 0
     while True:
         finished = stop.is_set()
         conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=FOLLOWED)
@@ -162,16 +164,23 @@ def _follow(
             entry = record.event_log_entry
             event = entry.dagster_event
             step = event.step_key or "?"
+            is_check = step.endswith("_follows_contract")
             if event.event_type == dg.DagsterEventType.STEP_START:
                 started[step] = entry.timestamp
-                console.print(f"  {label} · {step} …")
+                if not is_check:
+                    console.print(f"  {label} · {step} …")
             elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
                 took = entry.timestamp - started.get(step, entry.timestamp)
-                console.print(f"  {label} · {step} done in {took:.1f} s")
+                if is_check:
+                    checks_passed += 1
+                else:
+                    console.print(f"  {label} · {step} done in {took:.1f} s")
             else:
                 error = event.step_failure_data.error
                 message = error.message.strip() if error else "unknown error"
                 console.print(f"  [red]{label} · {step} failed:[/] {message}")
         if finished:
+            if checks_passed:
+                console.print(f"  {label} · {checks_passed} contract checks passed")
             return
         stop.wait(0.5)

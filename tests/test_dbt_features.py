@@ -7,7 +7,9 @@ typed per ``ml/contract.py``, plus ``_batch_id``, ``_row_number`` and ``_ingeste
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -17,8 +19,10 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from ml.contract import INGEST_ORDER, TABLES
+from ml.leads.registry import ensure_tables
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 DBT_PROJECT = CHECKOUT / "dbt_project"
@@ -250,6 +254,22 @@ BATCH_1: dict[str, list[dict[str, Any]]] = {
             "created_at": T("2024-06-06"),
         },
         {
+            "review_id": "R5",
+            "listing_id": "L3",
+            "buyer_id": "B5",
+            "rating": 5,
+            "text": "good",
+            "created_at": T("2024-06-06 10:00:00"),
+        },
+        {
+            "review_id": "R6",
+            "listing_id": "L3",
+            "buyer_id": "B6",
+            "rating": 5,
+            "text": None,
+            "created_at": T("2024-06-06 11:00:00"),
+        },
+        {
             "review_id": "R4",
             "listing_id": "L1",
             "buyer_id": "B3",
@@ -473,7 +493,7 @@ LATE_EVENTS: dict[str, list[dict[str, Any]]] = {
         {"brand": "Nike", "seller_id": "S2", "authorized_since": T("2024-06-11")},
     ],
     "listings": [
-        # Another seller starts using L2's image after the label.
+        # Another seller starts using L2's title after the label.
         {
             "listing_id": "L7",
             "seller_id": "S1",
@@ -483,10 +503,22 @@ LATE_EVENTS: dict[str, list[dict[str, Any]]] = {
             "description": None,
             "price": 10.0,
             "created_at": T("2024-06-11"),
-            "image_phash": PHASH,
+            "image_phash": None,
             "ship_from_city": "Shanghai",
             "ship_from_address": None,
             "status": "active",
+        },
+        # L3 is taken down and judged (below): neither may change any of its features.
+        dict(BATCH_1["listings"][2], status="removed"),
+    ],
+    "enforcement_outcomes": [
+        {
+            "case_ref": "C9",
+            "entity_type": "listing",
+            "entity_id": "L3",
+            "outcome": "counterfeit_confirmed",
+            "source": "rights_holder_verification",
+            "decided_at": T("2024-06-11"),
         },
     ],
 }
@@ -554,10 +586,275 @@ def one(home: Path, sql: str, params: list | None = None) -> dict[str, Any]:
     return rows[0]
 
 
+# Investigators decided two leads: S2's was accepted (-> seller label 1), S1's rejected (-> 0).
+LEAD_HISTORY = [
+    ("L-000001", "exported", T("2024-06-15"), None, ["S2"]),
+    ("L-000001", "accepted", T("2024-06-18"), "raid confirmed", ["S2"]),
+    ("L-000002", "exported", T("2024-06-15"), None, ["S1"]),
+    ("L-000002", "rejected", T("2024-06-16"), None, ["S1"]),
+]
+FAMILIES = ("prod_", "cons_", "rep_", "sell_")
+LEAKY_WORDS = ("label", "outcome", "enforcement", "status", "decided", "case_ref", "removed")
+
+
 @pytest.fixture(scope="module")
-def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home whose warehouse holds the fixture and everything `dbt build` made of it."""
+def dbt_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The home dbt runs in; late_home rebuilds this same home so dbt can reuse its parse."""
     home = tmp_path_factory.mktemp("dbt_home")
     make_warehouse(home, [("b1", BATCH_1), ("b2", BATCH_2)])
     run_dbt(home, "build")
     return home
+
+
+@pytest.fixture(scope="module")
+def built_home(dbt_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture and everything `dbt build` made of it (a copy, taken before late_home)."""
+    home = tmp_path_factory.mktemp("dbt_built")
+    shutil.copy(dbt_home / "warehouse.duckdb", home / "warehouse.duckdb")
+    return home
+
+
+@pytest.fixture(scope="module")
+def late_home(built_home: Path, dbt_home: Path) -> Path:
+    """The built warehouse plus a later batch of events after LABEL_L2 and the first lead
+    decisions, rebuilt (models only)."""
+    with duckdb.connect(str(dbt_home / "warehouse.duckdb")) as con:
+        append_batch(con, "b3", LATE_EVENTS)
+        ensure_tables(con)  # the real registry table, as ml/leads creates it
+        con.executemany(
+            "insert into cloudsword.lead_status_history values (?, ?, ?, ?, ?)", LEAD_HISTORY
+        )
+    run_dbt(dbt_home, "run")
+    return dbt_home
+
+
+def feature_names(row: dict[str, Any]) -> list[str]:
+    return [c for c in row if c.startswith(FAMILIES)]
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def test_fresh_warehouse_without_lead_table(built_home: Path) -> None:
+    """No lead registered yet (no cloudsword.lead_status_history): the lead models are empty."""
+    assert one(built_home, "select count(*) as n from staging.stg_lead_status_history")["n"] == 0
+    origins = fetch(built_home, "select distinct origin from intermediate.int_seller_outcomes")
+    assert origins == [{"origin": "enforcement_outcomes"}]
+
+
+def test_staging_upserts_latest_entity_and_first_event(built_home: Path) -> None:
+    assert one(built_home, "select shop_name from staging.stg_sellers where seller_id = 'S1'") == {
+        "shop_name": "Shop One"
+    }
+    assert one(built_home, "select price from staging.stg_listings where listing_id = 'L2'") == {
+        "price": 150.0
+    }
+    # O1 was sent again in b2 with quantity 9: an event key seen again is a duplicate.
+    assert one(built_home, "select quantity from staging.stg_orders where order_id = 'O1'") == {
+        "quantity": 2
+    }
+    counts = one(
+        built_home,
+        "select (select count(*) from staging.stg_listings) as listings,"
+        " (select count(*) from staging.stg_orders) as orders,"
+        " (select count(*) from staging.stg_sellers) as sellers",
+    )
+    assert counts == {"listings": 4, "orders": 5, "sellers": 3}
+
+
+def test_labels_latest_outcome_listing_level_only(built_home: Path) -> None:
+    rows = fetch(
+        built_home, "select listing_id, label, label_decided_at from main.training_set order by 1"
+    )
+    assert [(r["listing_id"], r["label"]) for r in rows] == [("L1", 0), ("L2", 1), ("L4", 0)]
+    assert rows[1]["label_decided_at"] == LABEL_L2
+
+
+def test_lead_decisions_become_seller_labels(late_home: Path) -> None:
+    rows = fetch(
+        late_home,
+        "select seller_id, label, label_origin, label_decided_at, features_as_of"
+        " from main.seller_training_set order by seller_id",
+    )
+    assert [(r["seller_id"], r["label"], r["label_origin"]) for r in rows] == [
+        ("S1", 0, "lead_decision"),
+        ("S2", 1, "lead_decision"),
+        ("S3", 1, "enforcement_outcomes"),
+    ]
+    assert all(r["features_as_of"] == r["label_decided_at"] for r in rows)
+    # Seller labels never label listings: S2/S3's unlabelled listings stay out of training_set.
+    ids = {r["listing_id"] for r in fetch(late_home, "select listing_id from main.training_set")}
+    assert ids == {"L1", "L2", "L3", "L4"}  # listing outcomes only (L3's came in the late batch)
+
+
+def test_product_features_by_hand(built_home: Path) -> None:
+    l2 = one(built_home, "select * from main.training_set where listing_id = 'L2'")
+    assert l2["prod_price"] == 150.0  # the current version of L2 (b2 cut the price)
+    assert l2["prod_price_to_ref_ratio"] == pytest.approx(150 / 800)
+    assert (l2["prod_price_below_half_ref"], l2["prod_price_below_third_ref"]) == (1, 1)
+    # "Nike AAA 1:1 shoes" + "replica, mirror quality"
+    cues = {c: l2[f"prod_kw_{c}"] for c in ("replica", "one_to_one", "aaa_grade", "mirror", "copy")}
+    assert cues == {"replica": 1, "one_to_one": 1, "aaa_grade": 1, "mirror": 1, "copy": 0}
+    assert (l2["prod_kw_cues_n"], l2["prod_kw_title_cues_n"]) == (4, 2)
+    # PHASH: L2 (S2), L3 (S3) and L4 (S3): one other seller, two other listings.
+    assert (l2["prod_image_other_sellers_n"], l2["prod_image_other_listings_n"]) == (1, 2)
+    assert l2["prod_brand_unauthorized"] == 1 and l2["prod_brand_authorized_days"] is None
+
+    l4 = one(built_home, "select * from main.listing_features where listing_id = 'L4'")
+    # Obfuscated spelling "r3plica" and "top-grade copy"; a Nike in bags.
+    assert (l4["prod_kw_replica"], l4["prod_kw_copy"], l4["prod_category_mismatch"]) == (1, 1, 1)
+    l1 = one(built_home, "select * from main.training_set where listing_id = 'L1'")
+    assert l1["prod_brand_unauthorized"] == 0
+    assert l1["prod_brand_authorized_days"] == pytest.approx(500.0)  # 2023-02-01 .. 2024-06-15
+    assert l1["prod_kw_authenticity_claim"] == 1 and l1["prod_kw_cues_n"] == 1
+
+
+def test_seller_features_by_hand(built_home: Path) -> None:
+    s2 = one(built_home, "select * from main.seller_features where seller_id = 'S2'")
+    shared = {
+        k: s2[f"sell_shared_{k}_sellers_n"]
+        for k in ("payment_account", "payment_holder", "device", "ip", "sender_address", "phone")
+    }
+    # "pay-777" / "PAY 777", holder Li Si, device dev-X, one factory address spelt two ways.
+    assert shared == {
+        "payment_account": 1,
+        "payment_holder": 1,
+        "device": 1,
+        "ip": 0,
+        "sender_address": 1,
+        "phone": 0,
+    }
+    assert (s2["sell_shared_any_sellers_n"], s2["sell_shared_identifier_kinds_n"]) == (1, 4)
+    assert s2["sell_has_business_license"] == 0 and s2["sell_unauthorized_brands_n"] == 1
+    # S2's reports: P1 (consumer, via L2) and P2 (rights holder, names S2 and L2).
+    assert (s2["rep_reports_all"], s2["rep_reported_listings_n_all"]) == (2, 1)
+    s3 = one(built_home, "select * from main.seller_features where seller_id = 'S3'")
+    assert (s3["rep_seller_only_reports_all"], s3["rep_platform_patrol_all"]) == (1, 1)
+    assert s3["sell_inbound_weight_kg_all"] == 7.5 and s3["sell_inbound_senders_n_all"] == 1
+    # S2 as of its L2 label: registered 2024-05-01, label at 2024-06-10 12:00.
+    l2 = one(
+        built_home, "select sell_account_age_days from main.training_set where listing_id = 'L2'"
+    )
+    assert l2["sell_account_age_days"] == pytest.approx(40.5)
+
+
+def test_consumer_and_report_features_by_hand(built_home: Path) -> None:
+    l2 = one(built_home, "select * from main.training_set where listing_id = 'L2'")
+    # Before 2024-06-10 12:00: O1 (B1, 2 units), O2 (B1), O3 (B2, refund); O5 is later.
+    assert (l2["cons_orders_all"], l2["cons_units_all"], l2["cons_gmv_all"]) == (3, 4, 600.0)
+    assert l2["cons_refund_rate_all"] == pytest.approx(1 / 3)
+    assert (l2["cons_orders_7d"], l2["cons_refund_rate_7d"]) == (2, 0.5)
+    assert l2["cons_repeat_buyer_share_all"] == 0.5
+    assert l2["cons_top_buyer_share_all"] == pytest.approx(2 / 3)
+    # R1 (B1, bought before, 1 star, "Fake! not original, bad smell") and R2 (B9, never bought).
+    assert (l2["cons_review_cue_fake_n_all"], l2["cons_review_cue_smell_share_all"]) == (1, 0.5)
+    assert l2["cons_review_cue_not_original_n_all"] == 1
+    assert l2["cons_review_no_purchase_share_all"] == 0.5
+    # B9 had reviewed one other seller (S3) before: reviewer overlap.
+    assert l2["cons_reviewer_other_sellers_mean_all"] == 0.5
+    # Reports: P1 consumer/counterfeit 3.5 days before, P2 rights holder/IP 26.5 days before.
+    assert (l2["rep_reports_7d"], l2["rep_reports_30d"]) == (1, 2)
+    assert (l2["rep_consumer_7d"], l2["rep_rights_holder_7d"], l2["rep_rights_holder_30d"]) == (
+        1,
+        0,
+        1,
+    )
+    assert (l2["rep_rights_holder_ip_claims_7d"], l2["rep_rights_holder_ip_claims_30d"]) == (0, 1)
+    assert l2["rep_consumer_counterfeit_7d"] == 1
+    assert l2["rep_consumer_per_order_all"] == pytest.approx(1 / 3)
+
+    now = one(built_home, "select * from main.listing_features where listing_id = 'L2'")
+    assert (now["cons_orders_all"], now["cons_units_all"], now["cons_refund_rate_all"]) == (
+        4,
+        9,
+        0.5,
+    )
+    # L3: three reviews on 2024-06-06, two 5-star one-worders from people who never bought.
+    l3 = one(built_home, "select * from main.listing_features where listing_id = 'L3'")
+    assert (l3["cons_review_burst_max_day_n_all"], l3["cons_review_burst_max_day_share_all"]) == (
+        3,
+        1.0,
+    )
+    assert l3["cons_five_star_terse_share_all"] == 1.0
+    assert l3["cons_review_no_purchase_share_all"] == 1.0
+
+
+def test_point_in_time_later_data_changes_no_training_row(
+    built_home: Path, late_home: Path
+) -> None:
+    """Adding events at or after a label's decision leaves that label's training row as it was."""
+    sql = "select * from main.training_set where listing_id = 'L2'"
+    before, after = one(built_home, sql), one(late_home, sql)
+    changed = [c for c in before if not same(before[c], after[c])]
+    assert changed == []
+    # The late batch did arrive: the scoring features of L2 and its seller moved.
+    now_before = one(built_home, "select * from main.listing_features where listing_id = 'L2'")
+    now_after = one(late_home, "select * from main.listing_features where listing_id = 'L2'")
+    moved = {c for c in now_before if not same(now_before[c], now_after[c])}
+    assert {
+        "cons_orders_all",  # O9, paid exactly at the label time (excluded from the label's row)
+        "prod_title_other_sellers_n",  # L7 copies L2's title
+        "prod_brand_unauthorized",  # S2 got authorized
+        "sell_shared_device_sellers_n",  # dev-Y shared with S1
+        "sell_inbound_shipments_all",
+        "rep_reports_all",
+    } <= moved
+
+
+def test_no_label_leakage(built_home: Path, late_home: Path) -> None:
+    for table in ("listing_features", "training_set", "seller_features", "seller_training_set"):
+        columns = fetch(built_home, f"select * from main.{table} limit 1")[0]
+        leaky = [c for c in feature_names(columns) if any(w in c for w in LEAKY_WORDS)]
+        assert leaky == [], table
+    # In the late batch L3 is taken down and confirmed counterfeit: none of its features move.
+    sql = "select * from main.listing_features where listing_id = 'L3'"
+    before, after = one(built_home, sql), one(late_home, sql)
+    assert (before["status"], after["status"]) == ("active", "removed")
+    assert [c for c in feature_names(before) if not same(before[c], after[c])] == []
+    assert (
+        one(late_home, "select label from main.training_set where listing_id = 'L3'")["label"] == 1
+    )
+
+
+def _yaml_columns(folder: str) -> dict[str, dict[str, str]]:
+    path = DBT_PROJECT / "models" / folder / f"_{folder}__models.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {
+        m["name"]: {c["name"]: c.get("description", "") for c in m["columns"]}
+        for m in doc["models"]
+    }
+
+
+def test_marts_hold_150_documented_features_across_four_families(built_home: Path) -> None:
+    documented = _yaml_columns("marts") | _yaml_columns("intermediate")
+    features: set[str] = set()
+    for schema, table in [
+        ("main", "listing_features"),
+        ("main", "seller_features"),
+        ("main", "training_set"),
+        ("main", "seller_training_set"),
+        ("intermediate", "int_listing_product_features"),
+        ("intermediate", "int_seller_behaviour_features"),
+    ]:
+        columns = list(fetch(built_home, f"select * from {schema}.{table} limit 1")[0])
+        assert list(documented[table]) == columns, f"{table}: YAML and table disagree"
+        assert all(documented[table][c] for c in columns), f"{table}: column without description"
+        if schema == "main":
+            features |= {c for c in columns if c.startswith(FAMILIES)}
+    assert len(features) >= 150
+    # The sell_cons_* / sell_rep_* copies on listings count as consumer / report metrics.
+    family = {
+        c: "cons_"
+        if c.startswith("sell_cons_")
+        else "rep_"
+        if c.startswith("sell_rep_")
+        else next(f for f in FAMILIES if c.startswith(f))
+        for c in features
+    }
+    per_family = {f: sum(v == f for v in family.values()) for f in FAMILIES}
+    assert min(per_family.values()) >= 20, per_family
+    for name in ("prod_kw_one_to_one", "rep_rights_holder_ip_claims_30d", "cons_refund_rate_7d"):
+        assert "Unit:" in documented["listing_features"][name]

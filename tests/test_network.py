@@ -190,8 +190,9 @@ def test_exact_identifiers_normalize_their_spellings():
     assert normalize_phone("0086 13800138000") == "13800138000"
     assert normalize_phone("138 0013 8001") != normalize_phone("13800138000")
     assert normalize_email("Li.Wei+shop2@GMail.com") == normalize_email("liwei@gmail.com")
-    # qq.com does not ignore dots: these are two mailboxes.
-    assert normalize_email("li.wei@qq.com") != normalize_email("liwei@qq.com")
+    # The key is dot-blind everywhere (people drop dots when typing a mailbox); domains differ.
+    assert normalize_email("Li.Wei88@QQ.COM") == normalize_email("liwei88@qq.com")
+    assert normalize_email("liwei88@qq.com") != normalize_email("liwei88@163.com")
     assert normalize_account_ref("6222 0212-3456 5678") == "6222021234565678"
     assert normalize_account_ref("+86 13800138000") == "13800138000"
 
@@ -434,9 +435,7 @@ def test_a_dissolved_ring_keeps_its_number_out_of_circulation(tmp_path):
         a for a in tables["seller_payment_accounts"] if a["account_type"] != "alipay"
     ]
     tables["seller_logins"] = [x for x in tables["seller_logins"] if x["device_id"] != "dev-b"]
-    tables["sellers"] += [
-        seller(d, business_license="91350500MA0000000X") for d in ("d1", "d2", "d3")
-    ]
+    tables["sellers"] += [seller(d, phone="13511112222") for d in ("d1", "d2", "d3")]
     make_warehouse(path, tables)
     trace_network(path, scored_at=T1)
     second = rings_of(path)
@@ -492,3 +491,77 @@ def test_ring_svg_is_well_formed_and_escapes_text(tmp_path):
     assert ring_svg(path, ring_id) == svg
     with pytest.raises(KeyError):
         ring_svg(path, "R-999999")
+
+
+def test_a_declared_operator_group_is_no_ring_unless_a_member_is_confirmed(tmp_path):
+    """Three genuine shops of one company share its licence, account and office device."""
+    licence = "91440101MA5CXXXX1Y"
+    tables = {
+        "sellers": [seller(s, business_license=licence) for s in ("o1", "o2", "o3")],
+        "seller_payment_accounts": [
+            account(s, "6222 1111 2222 3333", "bank_account") for s in ("o1", "o2", "o3")
+        ],
+        "seller_logins": [login(s, "office-pc", "10.1.1.1") for s in ("o1", "o2", "o3")],
+        "listings": [listing("l-o1", "o1")],
+    }
+    path = make_warehouse(tmp_path / "w.duckdb", tables)
+    summary = trace_network(path, scored_at=T0)
+    assert rings_of(path) == {}
+    assert summary.n_declared_operator_groups == 1
+    # A confirmed counterfeit listing of one shop makes the same group a ring.
+    tables["enforcement_outcomes"] = [outcome("k1", "l-o1", "counterfeit_confirmed", "listing")]
+    make_warehouse(path, tables)
+    summary = trace_network(path, scored_at=T1)
+    assert list(rings_of(path).values()) == [{"o1", "o2", "o3"}]
+    assert summary.n_declared_operator_groups == 0
+
+
+def test_factory_supplying_several_risky_rings_ranks_above_one_ring_and_a_genuine_shop(tmp_path):
+    """Rings A, B, C each have one confirmed counterfeiter; factory F supplies A and B, factory H
+    supplies C, warehouse G supplies one genuine shop."""
+    tables: dict[str, list[dict]] = {"sellers": [], "enforcement_outcomes": []}
+    for ring, phone in (("a", "13700000001"), ("b", "13700000002"), ("c", "13700000003")):
+        tables["sellers"] += [seller(f"{ring}{i}", phone=phone) for i in (1, 2, 3)]
+        tables["enforcement_outcomes"].append(
+            outcome(f"k-{ring}", f"{ring}1", "counterfeit_confirmed")
+        )
+    tables["sellers"].append(seller("g1"))
+    tables["inbound_shipments"] = [
+        shipment(f"f-{s}", s, "12 Chendai Road, Jinjiang", "Quanzhou")
+        for s in ("a2", "a3", "b2", "b3")
+    ] + [
+        shipment("h-c2", "c2", "7 Xibin Road", "Quanzhou"),
+        shipment("g-g1", "g1", "9 Brand Warehouse Road", "Shanghai"),
+    ]
+    path = make_warehouse(tmp_path / "w.duckdb", tables, base_scores={"g1": 0.05})
+    trace_network(path, scored_at=T0)
+    risk = dict(query(path, "SELECT seller_id, risk_score FROM main.seller_scores"))
+    # Unlabelled members tied to a confirmed counterfeiter rise from 0.
+    assert all(risk[f"{r}{i}"] > 0.2 for r in "abc" for i in (2, 3))
+    ranked = [
+        address
+        for address, _ in query(
+            path, "SELECT sender_address, risk_score FROM main.sources ORDER BY risk_score DESC"
+        )
+    ]
+    assert [a.split()[1] for a in ranked] == ["chendai", "xibin", "brand"]
+    source_risk = dict(query(path, "SELECT sender_address, risk_score FROM main.sources"))
+    assert source_risk[ranked[1]] > 2 * source_risk[ranked[2]]
+
+
+def test_a_source_keeps_its_id_when_a_new_spelling_and_receiver_appear(tmp_path):
+    tables = {
+        "sellers": [seller(s) for s in ("s1", "s2", "s3")],
+        "inbound_shipments": [
+            shipment("sh1", "s1", "No. 88, Jin Hu Rd., Baiyun Dist."),
+            shipment("sh2", "s2", "88 Jinhu Road, Baiyun District"),
+        ],
+    }
+    path = make_warehouse(tmp_path / "w.duckdb", tables)
+    trace_network(path, scored_at=T0)
+    (first,) = query(path, "SELECT source_id, linked_sellers FROM main.sources")
+    tables["inbound_shipments"].append(shipment("sh3", "s3", "Baiyun Jinhu Road #88"))
+    make_warehouse(path, tables)
+    trace_network(path, scored_at=T1)
+    (second,) = query(path, "SELECT source_id, linked_sellers FROM main.sources")
+    assert second == (first[0], ["s1", "s2", "s3"])

@@ -22,8 +22,10 @@ select
     {%- for col in kept.report %}
     sr.{{ col }} as sell_{{ col }},
     {%- endfor %}
-    -- How much of the seller's sales this one listing makes.
-    {{ safe_divide('c.cons_gmv_all', 'sc.cons_gmv_all') }} as cons_listing_gmv_share_of_seller_all
+    -- How much of the seller's sales this one listing makes. The two sums add the same doubles in
+    -- different orders, so a seller's only listing can come out a hair above 1: cap it.
+    case when c.cons_gmv_all >= sc.cons_gmv_all and sc.cons_gmv_all > 0 then 1.0
+        else {{ safe_divide('c.cons_gmv_all', 'sc.cons_gmv_all') }} end as cons_listing_gmv_share_of_seller_all
 from {{ spine }} as sp
 inner join {{ ref('stg_listings') }} as l on l.listing_id = sp.listing_id
 left join {{ ref('int_listing_product_features') }} as p
@@ -70,4 +72,29 @@ left join {{ ref('int_seller_report_features') }} as sr
         {%- do cols.append(safe_divide(rep ~ '.rep_reports_' ~ s, cons ~ '.cons_buyers_' ~ s) ~ ' as rep_reports_per_buyer_' ~ s) -%}
     {%- endfor -%}
     {{ return(cols) }}
+{% endmacro %}
+
+{#-
+    The seller feature vector, shared by seller_features (as of the data's current time) and
+    seller_training_set (as of each seller label's decision time), like listing_feature_query.
+-#}
+{% macro seller_feature_query(spine, leading_columns) %}
+{%- set last = var('feature_windows') | last %}
+select
+    {{ leading_columns | join(',\n    ') }},
+    b.* exclude (seller_id, as_of),
+    -- Goods received per unit sold: far more or far less than sold hints at off-book stock.
+    {{ safe_divide('b.sell_inbound_weight_kg_' ~ last ~ 'd', 'c.cons_units_' ~ last ~ 'd') }}
+        as sell_inbound_kg_per_unit_sold_{{ last }}d,
+    c.* exclude (seller_id, as_of),
+    r.* exclude (seller_id, as_of),
+    {{ report_rate_columns('r', 'c') | join(',\n    ') }}
+from {{ spine }} as sp
+inner join {{ ref('stg_sellers') }} as s on s.seller_id = sp.seller_id
+left join {{ ref('int_seller_behaviour_features') }} as b
+    on b.seller_id = sp.seller_id and b.as_of = sp.as_of
+left join {{ ref('int_seller_consumer_features') }} as c
+    on c.seller_id = sp.seller_id and c.as_of = sp.as_of
+left join {{ ref('int_seller_report_features') }} as r
+    on r.seller_id = sp.seller_id and r.as_of = sp.as_of
 {% endmacro %}

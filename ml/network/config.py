@@ -76,17 +76,24 @@ class NetworkConfig:
     #: IDF-style down-weighting of identifiers shared by many sellers (0 = none).
     hub_decay: float = 1.0
     #: Two sellers are strongly tied when the summed weight of what they share reaches this:
-    #: one hard identifier shared by up to 5 sellers, or several soft ones together.
-    strong_tie: float = 0.5
+    #: one hard identifier shared by at most 8 sellers (1 / (1 + ln 4) = 0.42), a device shared
+    #: by two, or several soft kinds together (an e-mail plus an IP and an address). An agency
+    #: account shared by a dozen shops (weight 0.34) alone ties nobody.
+    strong_tie: float = 0.4
     #: Leiden objective inside each strongly tied component: "modularity" or "CPM".
     leiden_objective: str = "modularity"
-    #: Resolution of the Leiden objective (CPM: minimum density of a community).
-    leiden_resolution: float = 1.0
+    #: Resolution of the Leiden objective (CPM: minimum density of a community). Below 1 for
+    #: modularity: ring members are tied to the controller's account more than to each other, so
+    #: a ring is a sparse star and resolution 1 cuts it into pieces (measured, docs/network.md).
+    leiden_resolution: float = 0.5
     #: Components at most this big are one ring without community detection.
     leiden_min_component: int = 6
     leiden_seed: int = 42
     #: Smallest ring: two shops of one owner are common and often legitimate, so a ring needs 3.
     min_ring_size: int = 3
+    #: A group whose members all hold one business licence is a company running several shops
+    #: openly; it is a ring only when a member is confirmed counterfeit (see ``rings.py``).
+    declared_group_needs_confirmation: bool = True
 
     #: Address resolution: minimum rapidfuzz token_set_ratio (0..100) of two normalized
     #: addresses in the same city to be one place (their house numbers must also agree).

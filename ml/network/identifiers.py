@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -54,13 +55,17 @@ PLUS_TAG_PROVIDERS = frozenset(
         "fastmail.com",
     }
 )
-#: Providers that ignore dots in the local part.
-DOT_BLIND_PROVIDERS = frozenset({"gmail.com", "googlemail.com"})
 DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
 
 
 def normalize_email(value: str | None) -> str | None:
-    """Lowercase; drop +tags and dots where the provider ignores them."""
+    """Matching key of an e-mail: lowercase, +tags dropped where the provider ignores them, and
+    dots in the local part dropped everywhere.
+
+    Gmail ignores dots; other providers do not, but people type the same mailbox with and without
+    them (``li.wei88`` / ``liwei88``), and e-mail is soft evidence, so a rare false match costs
+    little while a missed one hides a link.
+    """
     if value is None:
         return None
     value = unicodedata.normalize("NFKC", value).strip().lower()
@@ -69,8 +74,7 @@ def normalize_email(value: str | None) -> str | None:
         return value or None
     if domain in PLUS_TAG_PROVIDERS:
         local = local.split("+", 1)[0]
-    if domain in DOT_BLIND_PROVIDERS:
-        local = local.replace(".", "")
+    local = local.replace(".", "")
     return f"{local}@{DOMAIN_ALIASES.get(domain, domain)}"
 
 
@@ -258,6 +262,7 @@ PROVINCES = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
 def normalize_city(value: str | None) -> str:
     """``Guangzhou City`` / ``guangzhou shi`` / ``Guang Zhou`` -> ``guangzhou``."""
     if value is None:
@@ -267,14 +272,20 @@ def normalize_city(value: str | None) -> str:
     return re.sub(r"[^0-9a-z\u4e00-\u9fff]", "", text)
 
 
+_NON_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+#: Letters next to digits: "no88" -> "no 88", "3f" -> "3 f", "b12" -> "b 12".
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+
+
 def _address_tokens(value: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", value).lower()
-    for chinese, english in CHINESE_WORDS.items():
-        text = text.replace(chinese, english)
-    text = re.sub(r"[^0-9a-z\u4e00-\u9fff]+", " ", text)
-    # Split letters from digits: "no88" -> "no 88", "3f" -> "3 f", "b12" -> "b 12".
-    text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", text)
-    return text.split()
+    if value.isascii():
+        text = value.lower()  # NFKC and the Chinese words change nothing in ASCII text
+    else:
+        text = unicodedata.normalize("NFKC", value).lower()
+        for chinese, english in CHINESE_WORDS.items():
+            text = text.replace(chinese, english)
+    text = _NON_WORD.sub(" ", text)
+    return _LETTER_DIGIT.sub(" ", text).split()
 
 
 #: Street types: a name followed by these is one street ("jinhu east road").
@@ -287,6 +298,14 @@ STREET_WORDS = frozenset(
 SUB_ADDRESS_WORDS = frozenset({"building", "room", "floor", "unit", "block"})
 
 
+@lru_cache(maxsize=4096)
+def _place_patterns(city_key: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Regexes that strip any run of province/city names from the start and from the end."""
+    names = sorted({p for p in (city_key, *PROVINCES) if p}, key=lambda p: (-len(p), p))
+    alternation = "|".join(map(re.escape, names))
+    return re.compile(f"^(?:{alternation})+"), re.compile(f"(?:{alternation})+$")
+
+
 def _strip_places(name: str, city_key: str) -> str:
     """Drop province and city names at either end of a joined name run.
 
@@ -294,16 +313,8 @@ def _strip_places(name: str, city_key: str) -> str:
     joined because no keyword stood between the names, and variants differ in whether they
     spell the province or city out.
     """
-    places = [p for p in (city_key, *PROVINCES) if p]
-    changed = True
-    while changed and name:
-        changed = False
-        for place in places:
-            if name.startswith(place):
-                name, changed = name[len(place) :], True
-            if name.endswith(place):
-                name, changed = name[: -len(place)], True
-    return name
+    head, tail = _place_patterns(city_key)
+    return tail.sub("", head.sub("", name))
 
 
 def _address_items(value: str, city: str | None) -> list[tuple[str, str]]:
@@ -361,7 +372,10 @@ def address_key(value: str | None, city: str | None = None) -> str:
     """
     if not value:
         return ""
-    items = _address_items(value, city)
+    return _key_of_items(_address_items(value, city))
+
+
+def _key_of_items(items: list[tuple[str, str]]) -> str:
     out: list[str] = []
     i = 0
     while i < len(items):
@@ -520,10 +534,12 @@ def resolve_addresses(
     cities = [c or "" for c, _ in pairs]
     addresses = [a or "" for _, a in pairs]
     city_keys = [normalize_city(c) for c in cities]
-    normalized = [normalize_address(a, c) for c, a in zip(cities, addresses, strict=True)]
+    # One tokenization per address gives both the readable form and the matching key.
+    items = [_address_items(a, c) if a else [] for c, a in zip(cities, addresses, strict=True)]
+    normalized = [" ".join(text for _, text in it) for it in items]
+    keys = [_key_of_items(it) for it in items]
     weights = list(weights) if weights is not None else [1.0] * len(pairs)
 
-    keys = [address_key(a, c) for c, a in zip(cities, addresses, strict=True)]
     # Nodes: unique (city, matching key, every number incl. rooms and buildings).
     node_of: dict[tuple[str, str, frozenset[tuple[str, str]]], int] = {}
     row_node = np.empty(len(pairs), dtype=np.int64)

@@ -7,6 +7,11 @@
    CPM on the weighted component, fixed seed, iterated until stable).
 3. Rings are the communities with at least ``min_ring_size`` sellers (3 by default: two shops of
    one owner are common and legitimate).
+4. A declared operator group is not a ring: when every member is registered under one and the
+   same business licence, a company runs several shops openly (sharing its licence, company
+   account and office devices is then expected). Counterfeit rings hide the common owner behind
+   nominees. Such a group is still a ring when one of its members is confirmed counterfeit
+   (``declared_group_needs_confirmation``).
 
 Leiden runs per component rather than on the whole graph: modularity's resolution limit would
 otherwise keep weakly bridged groups together in a big graph, and per component the result of one
@@ -65,6 +70,54 @@ def write_ring_members(con: duckdb.DuckDBPyConnection, rings: list[list[str]]) -
         {"group_key": pa.array(keys, pa.string()), "member": pa.array(members, pa.string())}
     )
     temp_table_from_arrow(con, "_net_ring_members", table)
+
+
+def drop_declared_operator_groups(
+    con: duckdb.DuckDBPyConnection, rel: dict[str, str], config: NetworkConfig
+) -> int:
+    """Move declared operator groups out of ``_net_ring_members``; returns how many.
+
+    Their keys stay in temp table ``_net_declared_groups`` (counted in the run summary).
+    """
+    if not config.declared_group_needs_confirmation:
+        con.execute("CREATE OR REPLACE TEMP TABLE _net_declared_groups (group_key VARCHAR)")
+        return 0
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _net_declared_groups AS
+        WITH sizes AS (SELECT group_key, count(*) AS n FROM _net_ring_members GROUP BY ALL),
+        licence AS (
+            SELECT m.group_key, i.identifier, count(*) AS n_holders
+            FROM _net_ring_members m
+            JOIN _net_seller_ids i ON i.seller_id = m.member AND i.kind = 'business_license'
+            GROUP BY ALL
+        ),
+        outcomes AS (
+            SELECT entity_type, entity_id, outcome FROM {rel["enforcement_outcomes"]}
+            QUALIFY row_number() OVER (PARTITION BY entity_type, entity_id
+                                       ORDER BY decided_at DESC, case_ref DESC) = 1
+        ),
+        confirmed AS (
+            SELECT entity_id AS seller_id FROM outcomes
+            WHERE entity_type = 'seller' AND outcome = 'counterfeit_confirmed'
+            UNION
+            SELECT l.seller_id
+            FROM outcomes o JOIN {rel["listings"]} l ON l.listing_id = o.entity_id
+            WHERE o.entity_type = 'listing' AND o.outcome = 'counterfeit_confirmed'
+        )
+        SELECT DISTINCT l.group_key
+        FROM licence l JOIN sizes s USING (group_key)
+        WHERE l.n_holders = s.n
+          AND NOT EXISTS (SELECT 1 FROM _net_ring_members m JOIN confirmed c
+                          ON c.seller_id = m.member WHERE m.group_key = l.group_key)
+        """
+    )
+    dropped = con.execute("SELECT count(*) FROM _net_declared_groups").fetchall()[0][0]
+    con.execute(
+        "DELETE FROM _net_ring_members "
+        "WHERE group_key IN (SELECT group_key FROM _net_declared_groups)"
+    )
+    return int(dropped)
 
 
 def build_ring_tables(con: duckdb.DuckDBPyConnection, ring_ids: str) -> None:

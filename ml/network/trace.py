@@ -27,7 +27,12 @@ from ml.network.graph import (
 )
 from ml.network.propagate import propagate_risk
 from ml.network.registry import assign_ids, ensure_registry
-from ml.network.rings import build_ring_tables, detect_rings, write_ring_members
+from ml.network.rings import (
+    build_ring_tables,
+    detect_rings,
+    drop_declared_operator_groups,
+    write_ring_members,
+)
 from ml.network.sources import build_sources, write_source_groups
 from ml.network.sql import scalar
 from ml.warehouse import connect
@@ -53,6 +58,8 @@ class NetworkSummary:
     mean_risk: float
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    #: Groups tied like a ring but registered openly under one business licence (not rings).
+    n_declared_operator_groups: int = 0
 
     def rings_metadata(self) -> dict[str, Any]:
         return {
@@ -63,6 +70,7 @@ class NetworkSummary:
             "n_hub_identifiers_dropped": self.n_hub_identifiers_dropped,
             "n_seller_edges": self.n_seller_edges,
             "n_strong_edges": self.n_strong_edges,
+            "n_declared_operator_groups": self.n_declared_operator_groups,
             "seconds": round(self.seconds, 2),
         }
 
@@ -108,6 +116,7 @@ def compute_network(
     graph, _ = seller_graph(con, config.strong_tie)
     rings = detect_rings(graph, config)
     write_ring_members(con, rings)
+    drop_declared_operator_groups(con, rel, config)
     lap("rings")
     assign_ids(
         con,
@@ -196,6 +205,7 @@ def summarize(con: duckdb.DuckDBPyConnection, config: NetworkConfig) -> dict[str
             "SELECT count(*) FROM _net_edges WHERE weight >= $w", {"w": config.strong_tie}
         ),
         "n_rings": one("SELECT count(DISTINCT ring_id) FROM _net_rings"),
+        "n_declared_operator_groups": one("SELECT count(*) FROM _net_declared_groups"),
         "n_ring_sellers": one("SELECT count(DISTINCT seller_id) FROM _net_rings"),
         "largest_rings": [
             (r, int(n))
@@ -227,6 +237,8 @@ def trace_network(
     scored_at = _naive_utc(scored_at)
     started = time.perf_counter()
     with connect(Path(warehouse_path)) as con:
+        # No progress bar on stdout: this runs inside Dagster and behind JSON-printing CLIs.
+        con.execute("SET enable_progress_bar = false")
         timings = compute_network(con, scored_at, config)
         counts = summarize(con, config)
         clock = time.perf_counter()

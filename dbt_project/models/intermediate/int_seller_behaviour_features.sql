@@ -178,17 +178,25 @@ senders as (
     group by all
 ),
 
-shared_pairs as (
-    -- Each other seller sharing an identifier kind with this seller, both seen before as_of.
-    select distinct s.seller_id, s.as_of, own.identifier_kind, other.seller_id as other_seller_id
-    from spine as s
-    inner join {{ ref('int_seller_identifiers') }} as own
-        on own.seller_id = s.seller_id and own.first_seen_at < s.as_of
+pair_first_shared as (
+    -- When each pair of sellers first shared an identifier of a kind: the earliest moment both
+    -- held the same one. Computed once per pair instead of once per (seller, as_of) spine row,
+    -- which keeps big identifier groups (a shared IP, a shared sender) from multiplying.
+    select own.seller_id, own.identifier_kind, other.seller_id as other_seller_id,
+        min(greatest(own.first_seen_at, other.first_seen_at)) as shared_from
+    from {{ ref('int_seller_identifiers') }} as own
     inner join {{ ref('int_seller_identifiers') }} as other
         on other.identifier_kind = own.identifier_kind
         and other.identifier = own.identifier
         and other.seller_id <> own.seller_id
-        and other.first_seen_at < s.as_of
+    group by all
+),
+
+shared_pairs as (
+    -- Each other seller sharing an identifier kind with this seller, both seen before as_of.
+    select s.seller_id, s.as_of, p.identifier_kind, p.other_seller_id
+    from spine as s
+    inner join pair_first_shared as p on p.seller_id = s.seller_id and p.shared_from < s.as_of
 ),
 
 shared_by_kind as (

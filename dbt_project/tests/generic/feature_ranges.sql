@@ -2,7 +2,7 @@
     One query that checks every feature column of a model by the naming convention of the
     feature families (one table scan instead of hundreds of single-column dbt tests):
       every feature                                     numeric and finite (no NaN / infinity)
-      names with _share / _rate / _hhi / _pct           in [0, 1]
+      names with a _share / _rate word or _hhi / _pct   in [0, 1] (not _shared_)
       everything else, except z-scores, logs, diffs     >= 0 (counts, amounts, days, ratios)
     Returns one row per (check, number of offending rows) that failed.
 -#}
@@ -20,7 +20,7 @@
         {%- set base_type = (col.dtype | lower).split('(')[0] -%}
         {%- if base_type in ('double', 'bigint', 'integer', 'float', 'hugeint', 'smallint', 'tinyint', 'decimal', 'real') -%}
             {%- do checks.append((name ~ ' not finite', q ~ ' is not null and not isfinite(' ~ q ~ '::double)')) -%}
-            {%- if '_share' in name or '_rate' in name or name.endswith('_hhi') or name.endswith('_pct') -%}
+            {%- if name.endswith('_share') or '_share_' in name or name.endswith('_rate') or '_rate_' in name or name.endswith('_hhi') or name.endswith('_pct') -%}
                 {%- do checks.append((name ~ ' outside [0, 1]', q ~ ' < 0 or ' ~ q ~ ' > 1')) -%}
             {%- elif not ('_z_' in name or name.endswith('_z') or '_log' in name or '_diff' in name or '_growth' in name) -%}
                 {%- do checks.append((name ~ ' negative', q ~ ' < 0')) -%}

@@ -1,0 +1,42 @@
+"""Leads: ranked, evidence-backed case packages, and their exports for investigators."""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from ml.leads import build_leads, export_leads
+from ml.warehouse import utc_now
+from orchestration.metadata import to_metadata
+from orchestration.resources import CloudswordHome
+
+# Investigators act on these: older than the daily refresh plus slack means something is stuck.
+LEADS_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)
+)
+
+
+@dg.asset(
+    deps=["rings", "sources", "seller_scores", "listing_scores"],
+    group_name="leads",
+    kinds={"duckdb"},
+    freshness_policy=LEADS_FRESHNESS,
+)
+def leads(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.MaterializeResult:
+    """Ranked leads with stable ids, kept in the lead registry."""
+    with home.writing():
+        summary = build_leads(home.paths.warehouse, now=utc_now())
+    return dg.MaterializeResult(metadata=to_metadata(summary.dagster_metadata()))
+
+
+@dg.asset(
+    deps=[leads],
+    group_name="leads",
+    kinds={"csv", "parquet", "html"},
+    freshness_policy=LEADS_FRESHNESS,
+)
+def lead_exports(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.MaterializeResult:
+    """exports/leads.csv, leads.parquet, index.html and a JSON and HTML report per lead (masked)."""
+    paths = home.paths
+    with home.writing():
+        summary = export_leads(paths.warehouse, paths.exports, paths.logs, now=utc_now())
+    return dg.MaterializeResult(metadata=to_metadata(summary.dagster_metadata()))
