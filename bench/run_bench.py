@@ -4,8 +4,10 @@
 
 Runs `cloudsword generate` and `cloudsword run` as a user would, samples the resident memory of
 the whole process tree every 0.2 s, and splits wall time and peak memory by Dagster step using the
-step start/end events in the home's Dagster instance. Writes bench/results/<scale>.json and
-rewrites that scale's row of the table in docs/benchmarks.md.
+step start/end events in the home's Dagster instance. Then runs the naive pandas/networkx
+reference (bench/naive, not part of the product) on the same warehouse, so each stage gets a
+ratio measured in the same run on the same machine. Writes bench/results/<scale>.json and
+rewrites that scale's section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -102,7 +104,21 @@ def _step_windows(home: Path) -> list[tuple[str, float, float]]:
     return [(step, s[0], s[1], sum(s[3:])) for step, s in windows.items()]
 
 
-def run_bench(scale: str, seed: int, home: Path) -> dict:
+CHECKS = "contract checks (all)"
+
+
+def _naive(home: Path) -> dict:
+    """The naive reference on the finished home (it only reads the warehouse)."""
+    out = home / "naive.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.naive", "--home", str(home), "--json", str(out)],
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(out.read_text())
+
+
+def run_bench(scale: str, seed: int, home: Path, naive: bool = True) -> dict:
     sampler = TreeSampler()
     sampler.start()
     t0 = time.time()
@@ -121,7 +137,19 @@ def run_bench(scale: str, seed: int, home: Path) -> dict:
             "peak_rss_mb": round(sampler.peak(t0, t1) / 2**20),
         }
     ]
-    for step, start, end, busy in sorted(_step_windows(home), key=lambda w: w[1]):
+    windows = sorted(_step_windows(home), key=lambda w: w[1])
+    checks = [w for w in windows if w[0].endswith("_follows_contract")]
+    windows = [w for w in windows if not w[0].endswith("_follows_contract")]
+    if checks:
+        windows.append(
+            (
+                CHECKS,
+                min(w[1] for w in checks),
+                max(w[2] for w in checks),
+                sum(w[3] for w in checks),
+            )
+        )
+    for step, start, end, busy in windows:
         rows = None
         if step in STAGE_ROWS:
             rows = con.execute(STAGE_ROWS[step]).fetchone()[0]
@@ -135,17 +163,38 @@ def run_bench(scale: str, seed: int, home: Path) -> dict:
             }
         )
     con.close()
-    return {
+    result = {
         "scale": scale,
         "seed": seed,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB",
+        "command": f"python bench/run_bench.py --scale {scale} --seed {seed}",
         "generate_s": round(generate_s, 2),
         "pipeline_s": round(run_s, 2),
         "pipeline_peak_rss_mb": round(sampler.peak(t1, t2) / 2**20),
         "warehouse_mb": round((home / "warehouse.duckdb").stat().st_size / 2**20, 1),
         "stages": stages,
     }
+    if naive:
+        reference = _naive(home)
+        result["naive"] = reference
+        by_stage = {s["stage"]: s for s in stages}
+        result["ratios"] = [
+            {
+                "stage": r["product_stage"],
+                "naive_stage": r["stage"],
+                "product_s": by_stage[r["product_stage"]]["wall_s"],
+                "naive_s": r["wall_s"],
+                "naive_over_product": round(
+                    r["wall_s"] / by_stage[r["product_stage"]]["wall_s"], 2
+                ),
+                "product_peak_mb": by_stage[r["product_stage"]]["peak_rss_mb"],
+                "naive_peak_mb": r["peak_rss_mb"],
+            }
+            for r in reference["stages"]
+            if r["product_stage"] in by_stage
+        ]
+    return result
 
 
 def markdown(result: dict) -> str:
@@ -154,7 +203,8 @@ def markdown(result: dict) -> str:
         "",
         f"Pipeline from an empty home: **{result['pipeline_s']} s**, peak RSS of the process "
         f"tree **{result['pipeline_peak_rss_mb']} MiB**, warehouse {result['warehouse_mb']} MiB "
-        f"(generation {result['generate_s']} s, not included).",
+        f"(generation {result['generate_s']} s, not included). Reproduce: "
+        f"`.venv/bin/{result['command']}`.",
         "",
         "| stage | wall s | rows | rows/s | peak RSS MiB |",
         "|---|---:|---:|---:|---:|",
@@ -164,6 +214,24 @@ def markdown(result: dict) -> str:
             f"| {s['stage']} | {s['wall_s']} | {s['rows'] if s['rows'] is not None else ''} | "
             f"{s.get('rows_per_s') or ''} | {s['peak_rss_mb']} |"
         )
+    if "ratios" in result:
+        lines += [
+            "",
+            "Against the naive pandas/networkx reference (`bench/naive`), same warehouse, same run "
+            "(ratio > 1: the product is faster):",
+            "",
+            "| product stage | product s | naive stage | naive s | naive / product | "
+            "peak MiB product / naive |",
+            "|---|---:|---|---:|---:|---:|",
+        ]
+        for r in result["ratios"]:
+            lines.append(
+                f"| {r['stage']} | {r['product_s']} | {r['naive_stage']} | {r['naive_s']} | "
+                f"{r['naive_over_product']} | {r['product_peak_mb']} / {r['naive_peak_mb']} |"
+            )
+        check = result["naive"].get("feature_check")
+        if check:
+            lines += ["", f"Naive features vs `main.listing_features`: `{json.dumps(check)}`"]
     return "\n".join(lines) + "\n"
 
 
@@ -172,11 +240,12 @@ def main() -> None:
     parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-home", type=Path, help="run in this (new) folder and keep it")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive reference")
     args = parser.parse_args()
 
     home = args.keep_home or Path(tempfile.mkdtemp(prefix=f"cloudsword-bench-{args.scale}-"))
     try:
-        result = run_bench(args.scale, args.seed, home)
+        result = run_bench(args.scale, args.seed, home, naive=not args.no_naive)
     finally:
         if not args.keep_home:
             shutil.rmtree(home, ignore_errors=True)

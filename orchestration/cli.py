@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -231,32 +232,38 @@ def _print_leads(paths: Home, limit: int, status: str | None = None) -> None:
     from ml.leads import list_leads
 
     rows = list_leads(paths.warehouse, limit=limit, status=status)
-    table = Table(title=f"Top {len(rows)} leads", show_lines=False)
-    for col in (
-        "rank",
-        "lead_id",
-        "priority",
-        "status",
-        "where",
-        "sellers",
-        "sources",
-        "est. value (CNY)",
-        "evidence",
+    table = Table(
+        title=f"Top {len(rows)} leads", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1)
+    )
+    for col, justify in (
+        ("#", "right"),
+        ("lead", "left"),
+        ("priority", "right"),
+        ("status", "left"),
+        ("city", "left"),
+        ("sellers", "right"),
+        ("sources", "right"),
+        ("value CNY", "right"),
     ):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
         table.add_row(
             str(r["rank"]),
             r["lead_id"],
-            f"{r['priority_score']:.3f}",
+            f"{r['priority_score']:.1f}",
             r["status"],
-            f"{r['city']}, {r['province']}",
+            r["city"] or "?",
             str(len(r["seller_ids"])),
             str(len(r["source_ids"] or [])),
             f"{r['est_counterfeit_value']:,.0f}",
-            (r["evidence_summary"] or "")[:120],
         )
     out.print(table)
+    for r in rows:
+        # One line of evidence per lead, cut to the terminal; `leads show` has it all.
+        line = f"{r['lead_id']}: {r['evidence_summary'] or ''}"
+        out.print(line, overflow="ellipsis", no_wrap=True, highlight=False)
+    if rows:
+        out.print(f"Full case package: cloudsword leads show {rows[0]['lead_id']}")
 
 
 def _progress() -> Progress:

@@ -1,0 +1,152 @@
+"""Delay from a batch's `_SUCCESS` to updated leads, through the real sensor and daemon.
+
+    .venv/bin/python bench/latency.py --scale small [--seed 7] [--keep-home DIR]
+
+Generates a marketplace, processes every batch but the newest with `cloudsword run`, starts the
+Dagster webserver and daemon (`cloudsword ui`'s servers) on a free port, then drops the newest
+batch into landing/ (table files first, `_SUCCESS` last) and waits until the sensor-started
+ingest run and the refresh after it have succeeded. The delay is split, from the run records of
+the home's Dagster instance, into: sensor tick (until the ingest run is created), run launch
+(queued until started), ingest compute, the run-status sensor's tick (ingest end until the
+refresh run is created), refresh launch and refresh compute. Writes
+bench/results/latency_<scale>.json and a section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run_bench import RESULTS, _update_doc  # noqa: E402
+from ml.settings import Home  # noqa: E402
+from orchestration.servers import start_servers, stop_servers, wait_for_http  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def _cloudsword(home: Path, *args: str) -> None:
+    env = {**os.environ, "CLOUDSWORD_HOME": str(home)}
+    subprocess.run([str(BIN / "cloudsword"), *args], env=env, check=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _record(instance: dg.DagsterInstance, job: str, after: float):
+    records = instance.get_run_records(dg.RunsFilter(job_name=job))
+    fresh = [r for r in records if r.create_timestamp.timestamp() >= after]
+    return min(fresh, key=lambda r: r.create_timestamp) if fresh else None
+
+
+def measure(scale: str, seed: int, home: Path, timeout_s: float = 1800) -> dict:
+    _cloudsword(home, "generate", "--scale", scale, "--seed", str(seed))
+    held = Path(tempfile.mkdtemp(prefix="cloudsword-held-"))
+    newest = sorted((home / "landing").iterdir())[-1]
+    shutil.move(newest, held / newest.name)
+    _cloudsword(home, "run")
+
+    paths = Home(home)
+    port = _free_port()
+    procs = start_servers(paths, "127.0.0.1", port, mlflow_port=0)
+    try:
+        if not wait_for_http(
+            f"http://127.0.0.1:{port}/server_info", 180, procs["dagster-webserver"]
+        ):
+            raise RuntimeError("the webserver did not come up")
+        time.sleep(20)  # let the daemon start its sensor loop, as on a machine that runs for days
+        target = paths.landing / newest.name
+        target.mkdir()
+        for path in sorted((held / newest.name).iterdir()):
+            if path.name != "_SUCCESS":
+                shutil.copy2(path, target / path.name)
+        (target / "_SUCCESS").touch()
+        landed = time.time()
+        instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
+        deadline = landed + timeout_s
+        while time.time() < deadline:
+            ingest = _record(instance, "ingest_batch", landed)
+            refresh = _record(instance, "refresh", landed)
+            if refresh and refresh.dagster_run.status == dg.DagsterRunStatus.SUCCESS:
+                break
+            for record in (ingest, refresh):
+                if record and record.dagster_run.status == dg.DagsterRunStatus.FAILURE:
+                    raise RuntimeError(f"run {record.dagster_run.run_id} failed")
+            time.sleep(1)
+        else:
+            raise TimeoutError(f"no successful refresh within {timeout_s} s")
+        instance.dispose()
+    finally:
+        stop_servers(procs)
+        shutil.rmtree(held, ignore_errors=True)
+
+    parts = {
+        "sensor_tick_s": ingest.create_timestamp.timestamp() - landed,
+        "ingest_launch_s": ingest.start_time - ingest.create_timestamp.timestamp(),
+        "ingest_compute_s": ingest.end_time - ingest.start_time,
+        "refresh_sensor_tick_s": refresh.create_timestamp.timestamp() - ingest.end_time,
+        "refresh_launch_s": refresh.start_time - refresh.create_timestamp.timestamp(),
+        "refresh_compute_s": refresh.end_time - refresh.start_time,
+    }
+    return {
+        "scale": scale,
+        "seed": seed,
+        "batch": newest.name,
+        "command": f"python bench/latency.py --scale {scale} --seed {seed}",
+        "total_s": round(refresh.end_time - landed, 1),
+        **{k: round(v, 1) for k, v in parts.items()},
+    }
+
+
+def markdown(result: dict) -> str:
+    rows = [
+        (k.removesuffix("_s").replace("_", " "), v) for k, v in result.items() if k.endswith("_s")
+    ]
+    lines = [
+        f"### `_SUCCESS` to updated leads, scale {result['scale']} (seed {result['seed']})",
+        "",
+        f"Batch `{result['batch']}` dropped into a running home (webserver + daemon). Reproduce: "
+        f"`.venv/bin/{result['command']}`.",
+        "",
+        "| part | seconds |",
+        "|---|---:|",
+        *(f"| {name} | {value} |" for name, value in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep-home", type=Path, help="run in this (new) folder and keep it")
+    args = parser.parse_args()
+    home = args.keep_home or Path(tempfile.mkdtemp(prefix=f"cloudsword-latency-{args.scale}-"))
+    try:
+        result = measure(args.scale, args.seed, home)
+    finally:
+        if not args.keep_home:
+            shutil.rmtree(home, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"latency_{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")
+    section = markdown(result)
+    print(section)
+    _update_doc(f"latency-{args.scale}", section)
+
+
+if __name__ == "__main__":
+    main()
