@@ -52,6 +52,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, home: CloudswordHome):
     monitored_jobs=[ingest_batch_job],
     request_job=refresh_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
     description="After the last queued batch is ingested, refresh features through leads.",
 )
 def refresh_after_ingest(context: dg.RunStatusSensorContext):
