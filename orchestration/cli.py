@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich import box
@@ -14,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ml.settings import DEFAULT_HOME, ENV_HOME, Home
-from ml.warehouse import writer_lock
+from ml.warehouse import WarehouseBusy, writer_lock
 
 console = Console(stderr=True)
 out = Console()
@@ -41,6 +43,24 @@ HomeOption = Annotated[
     ),
 ]
 SCALES_HELP = "tiny ≈1k listings (tests), small ≈20k (demo), medium ≈100k, large ≈1M listings"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Show errors a user can act on (no warehouse yet, a busy warehouse) as one red line."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (FileNotFoundError, WarehouseBusy) as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from None
+
+    return wrapper
 
 
 def _home(home: Path | None) -> Home:
@@ -162,6 +182,7 @@ def demo(
 
 
 @leads_app.command("list")
+@_user_errors
 def leads_list(
     home: HomeOption = None,
     limit: Annotated[int, typer.Option(help="How many leads to show.")] = 20,
@@ -172,6 +193,7 @@ def leads_list(
 
 
 @leads_app.command("show")
+@_user_errors
 def leads_show(lead_id: str, home: HomeOption = None) -> None:
     """One lead's whole case package (masked), as JSON."""
     from ml.leads import get_lead
@@ -185,6 +207,7 @@ def leads_show(lead_id: str, home: HomeOption = None) -> None:
 
 
 @leads_app.command("export")
+@_user_errors
 def leads_export(
     home: HomeOption = None,
     unmasked: Annotated[
@@ -209,6 +232,7 @@ def leads_export(
 
 
 @leads_app.command("set-status")
+@_user_errors
 def leads_set_status(
     lead_id: str,
     status: Annotated[str, typer.Argument(help="new | exported | accepted | rejected | closed")],
