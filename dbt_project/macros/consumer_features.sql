@@ -1,17 +1,20 @@
 {#-
     Consumer-signal features at one grain, 'listing' or 'seller', for every (entity, as_of) of the
     grain's spine. Events are orders and reviews of the entity's listings strictly before as_of.
+
+    The event x spine CTEs are read twice each; `not materialized` has DuckDB run them twice
+    instead of writing tens of millions of joined rows out and back (at scale large the seller
+    grain went from 93 s to 49 s). Reviews come from int_review_events, shared by both grains.
 -#}
 {% macro consumer_features(grain) %}
 {%- set key = grain ~ '_id' %}
 {%- set spine = ref('int_listing_spine') if grain == 'listing' else ref('int_seller_spine') %}
-{%- set cues = text_cue_flags('lower(r.text)', 'review_text_cues') %}
 
 with spine as (
     select {{ key }}, as_of from {{ spine }}
 ),
 
-orders as (
+orders as not materialized (
     {%- if grain == 'seller' %}
     select o.*, l.seller_id
     from {{ ref('stg_orders') }} as o
@@ -21,7 +24,7 @@ orders as (
     {%- endif %}
 ),
 
-spine_orders as (
+spine_orders as not materialized (
     select s.{{ key }}, s.as_of, o.buyer_id, o.quantity, o.unit_price, o.paid_at,
         o.refund_requested, o.buyer_province, o.buyer_city
     from spine as s
@@ -49,29 +52,11 @@ buyer_features as (
     group by {{ key }}, as_of
 ),
 
-first_purchase as (
-    -- When each buyer first paid for each listing: a review before it is not from a buyer.
-    select listing_id, buyer_id, min(paid_at) as first_paid_at
-    from {{ ref('stg_orders') }}
-    where listing_id in (select listing_id from {{ ref('stg_reviews') }})
-    group by all
-),
-
 reviews as (
-    select
-        r.review_id, r.listing_id, l.seller_id, r.buyer_id, r.rating, r.text, r.created_at,
-        (r.text is not null and length(trim(r.text)) > 0) as has_text,
-        coalesce(length(trim(r.text)), 0) as text_len,
-        (fp.first_paid_at is null or fp.first_paid_at >= r.created_at) as no_prior_purchase,
-        {%- for name, expr in cues.items() %}
-        {{ expr }} as cue_{{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ ref('stg_reviews') }} as r
-    inner join {{ ref('stg_listings') }} as l on l.listing_id = r.listing_id
-    left join first_purchase as fp on fp.listing_id = r.listing_id and fp.buyer_id = r.buyer_id
+    select * from {{ ref('int_review_events') }}
 ),
 
-spine_reviews as (
+spine_reviews as not materialized (
     select s.{{ key }}, s.as_of, r.* exclude ({{ key }})
     from spine as s
     left join reviews as r on r.{{ key }} = s.{{ key }} and r.created_at < s.as_of

@@ -98,3 +98,19 @@ left join {{ ref('int_seller_consumer_features') }} as c
 left join {{ ref('int_seller_report_features') }} as r
     on r.seller_id = sp.seller_id and r.as_of = sp.as_of
 {% endmacro %}
+
+{#-
+    Hooks for listing_features, which joins the wide per-family feature tables to a spine of
+    the same size. DuckDB's build-side optimizer flips these LEFT joins so that the growing, ever
+    wider join result becomes the hash table at every step; at scale large (1M listings x 360
+    columns) that ran out of a 6 GB limit. With the flip disabled each join hashes the
+    intermediate table as written and streams the spine through: 26 s and 4.4 GB instead of an
+    out-of-memory error. Plans only, same rows. The training sets keep the default: their spines
+    are small, so hashing the spine side is the cheap choice there.
+-#}
+{% macro wide_join_hooks() %}
+    {{ return({
+        'pre_hook': "set disabled_optimizers = 'build_side_probe_side'",
+        'post_hook': "reset disabled_optimizers",
+    }) }}
+{% endmacro %}

@@ -597,6 +597,7 @@ FEATURE_GRAIN = {
     "int_listing_consumer_features": "listing",
     "int_listing_report_features": "listing",
     "int_seller_behaviour_features": "seller",
+    "int_seller_shared_identifiers": "seller",
     "int_seller_consumer_features": "seller",
     "int_seller_report_features": "seller",
     "listing_features": "listing",
@@ -749,6 +750,28 @@ MODELS: dict[str, dict[str, Any]] = {
         "description": "Time-independent attributes of each listing's current version: price against the brand's reference price, text cues, completeness. status is deliberately not carried (it reflects takedowns).",
         "columns": ATTRIBUTE_COLUMNS,
     },
+    "int_review_events": {
+        "description": "Every review with what the consumer features need, computed once for the listing and seller grains: its seller, text flags, review text cues (var review_text_cues) and whether the reviewer had paid for the listing before.",
+        "columns": {
+            "review_id": _key(
+                "Review identifier.", "unique", "not_null", _rel("stg_reviews", "review_id")
+            ),
+            "listing_id": LISTING_KEY,
+            "seller_id": SELLER_KEY,
+            "buyer_id": _key("Buyer who wrote the review."),
+            "rating": _key("Star rating, 1 to 5."),
+            "created_at": _key("When the review was written (UTC).", "not_null"),
+            "has_text": _key("True if the review has non-blank text."),
+            "text_len": _key("Length of the trimmed text in characters (0 without text)."),
+            "no_prior_purchase": _key(
+                "True if the reviewer had not paid for the listing before the review."
+            ),
+            **{
+                f"cue_{cue}": _key(f"1 if the lower-cased text matches {text}.")
+                for cue, text in REVIEW_CUES.items()
+            },
+        },
+    },
     "int_listing_product_features": {
         "description": "Product features (prod_*) of each (listing, as_of) in int_listing_spine: price against the brand reference and the same brand's / category's earlier listings, suspicious wording, image and title reuse across sellers, unauthorized brand claims, category mismatch, completeness."
     },
@@ -760,6 +783,9 @@ MODELS: dict[str, dict[str, Any]] = {
     },
     "int_seller_behaviour_features": {
         "description": "Seller-behaviour features (sell_*) of each (seller, as_of): account age, registration completeness, listing velocity and brand mix, authorizations, payment accounts, log-ins, identifiers shared with other sellers, inbound shipments."
+    },
+    "int_seller_shared_identifiers": {
+        "description": "Other sellers that shared an identifier with the seller before as_of, per identifier kind and over any kind, for each (seller, as_of) of the seller spine with at least one (int_seller_behaviour_features reads 0 otherwise). Groups held by at least var shared_identifier_big_group sellers are counted through sets instead of pairs; the counts do not depend on it."
     },
     "int_seller_consumer_features": {
         "description": "Consumer-signal features (cons_*) of each (seller, as_of), over all the seller's listings."
@@ -784,7 +810,6 @@ MODELS: dict[str, dict[str, Any]] = {
             "created_at": _key("When the listing was created (UTC).", "not_null"),
             "features_as_of": _key(FEATURES_AS_OF, "not_null"),
         },
-        "tests": ["feature_ranges"],
     },
     "training_set": {
         "description": "One row per listing with a listing-level enforcement outcome: the label (1 counterfeit_confirmed, 0 genuine_confirmed; latest decision wins) and the same features as listing_features, computed as of the label's decision time: no feature sees anything from that moment on.",
@@ -803,7 +828,6 @@ MODELS: dict[str, dict[str, Any]] = {
             ),
         },
         "tests": [
-            "feature_ranges",
             {"same_feature_columns": {"arguments": {"compare_model": "ref('listing_features')"}}},
         ],
     },
@@ -817,7 +841,6 @@ MODELS: dict[str, dict[str, Any]] = {
             "city": _key("City of the seller's registered address."),
             "features_as_of": _key(FEATURES_AS_OF, "not_null"),
         },
-        "tests": ["feature_ranges"],
     },
     "seller_training_set": {
         "description": "One row per seller with a seller-level label (int_seller_labels: enforcement outcomes about sellers and investigators' lead decisions) and the seller_features vector as of the label's decision time (point in time).",
@@ -841,7 +864,6 @@ MODELS: dict[str, dict[str, Any]] = {
             ),
         },
         "tests": [
-            "feature_ranges",
             {"same_feature_columns": {"arguments": {"compare_model": "ref('seller_features')"}}},
         ],
     },
@@ -860,22 +882,31 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, model: str) -> list[tu
 
 
 def model_yaml(con: duckdb.DuckDBPyConnection, schema: str, model: str) -> dict[str, Any]:
+    """One model's YAML. Per-column not-null, flag and feature-range rules become ONE
+    column_checks test per model (one scan instead of one dbt test per column); key columns
+    (those tested `unique`) keep their own not_null, next to unique and relationships."""
     spec = MODELS[model]
     grain = FEATURE_GRAIN.get(model)
     key = "listing_id" if grain == "listing" else "seller_id"
-    columns, flags = [], []
+    columns, flags, not_null = [], [], []
     for name, dtype in _columns(con, schema, model):
         entry: dict[str, Any] = {"name": name}
         if name in spec.get("columns", {}):
             col = spec["columns"][name]
             entry["description"] = col["description"]
             entry["data_type"] = dtype
-            if col["tests"]:
-                entry["data_tests"] = col["tests"]
+            is_key = "unique" in col["tests"]
+            kept = [t for t in col["tests"] if t != "not_null" or is_key]
+            if "not_null" in col["tests"] and not is_key:
+                not_null.append(name)
+            if kept:
+                entry["data_tests"] = kept
         elif grain and name == "as_of":
-            entry.update(description=AS_OF, data_type=dtype, data_tests=["not_null"])
+            entry.update(description=AS_OF, data_type=dtype)
+            not_null.append(name)
         elif grain and name == key and schema == "intermediate":
-            entry.update(description="Entity identifier.", data_type=dtype, data_tests=["not_null"])
+            entry.update(description="Entity identifier.", data_type=dtype)
+            not_null.append(name)
         elif grain:
             entry.update(describe_feature(name, grain), data_type=dtype)
             if entry["config"]["meta"]["unit"] == "flag 0/1":
@@ -885,13 +916,17 @@ def model_yaml(con: duckdb.DuckDBPyConnection, schema: str, model: str) -> dict[
         columns.append(entry)
     tests = list(spec.get("tests", []))
     if grain and schema == "intermediate":
-        tests += [
-            {"unique_combination": {"arguments": {"columns": [key, "as_of"]}}},
-            "feature_ranges",
-        ]
+        tests.append({"unique_combination": {"arguments": {"columns": [key, "as_of"]}}})
+    checks: dict[str, Any] = {}
+    if not_null:
+        checks["not_null"] = not_null
     if flags:
-        args = {"columns": flags, "min_value": 0, "max_value": 1}
-        tests.append({"columns_in_range": {"arguments": args}})
+        checks["flags"] = flags
+    if grain:
+        checks["features"] = True
+    if checks:
+        # A short name: dbt would otherwise spell every argument into the test's name.
+        tests.append({"column_checks": {"name": f"column_checks_{model}", "arguments": checks}})
     out: dict[str, Any] = {"name": model, "description": spec["description"]}
     if tests:
         out["data_tests"] = tests

@@ -176,42 +176,6 @@ senders as (
         group by all
     )
     group by all
-),
-
-pair_first_shared as (
-    -- When each pair of sellers first shared an identifier of a kind: the earliest moment both
-    -- held the same one. Computed once per pair instead of once per (seller, as_of) spine row,
-    -- which keeps big identifier groups (a shared IP, a shared sender) from multiplying.
-    select own.seller_id, own.identifier_kind, other.seller_id as other_seller_id,
-        min(greatest(own.first_seen_at, other.first_seen_at)) as shared_from
-    from {{ ref('int_seller_identifiers') }} as own
-    inner join {{ ref('int_seller_identifiers') }} as other
-        on other.identifier_kind = own.identifier_kind
-        and other.identifier = own.identifier
-        and other.seller_id <> own.seller_id
-    group by all
-),
-
-shared_pairs as (
-    -- Each other seller sharing an identifier kind with this seller, both seen before as_of.
-    select s.seller_id, s.as_of, p.identifier_kind, p.other_seller_id
-    from spine as s
-    inner join pair_first_shared as p on p.seller_id = s.seller_id and p.shared_from < s.as_of
-),
-
-shared_by_kind as (
-    select seller_id, as_of,
-        {%- for kind in identifier_kinds %}
-        count(*) filter (where identifier_kind = '{{ kind }}') as sell_shared_{{ kind }}_sellers_n{{ ',' if not loop.last }}
-        {%- endfor %}
-    from shared_pairs
-    group by all
-),
-
-shared_any as (
-    select seller_id, as_of, count(*) as sell_shared_any_sellers_n
-    from (select distinct seller_id, as_of, other_seller_id from shared_pairs)
-    group by all
 )
 
 select
@@ -249,7 +213,7 @@ select
     {%- for kind in identifier_kinds %}
     coalesce(si.sell_shared_{{ kind }}_sellers_n, 0) as sell_shared_{{ kind }}_sellers_n,
     {%- endfor %}
-    coalesce(sa.sell_shared_any_sellers_n, 0) as sell_shared_any_sellers_n,
+    coalesce(si.sell_shared_any_sellers_n, 0) as sell_shared_any_sellers_n,
     {%- for kind in identifier_kinds %}{{ '(' if loop.first }}(coalesce(si.sell_shared_{{ kind }}_sellers_n, 0) > 0)::int{{ ' + ' if not loop.last else ')' }}{%- endfor %}
         as sell_shared_identifier_kinds_n
 from spine as sp
@@ -263,5 +227,7 @@ left join logins as lo on lo.seller_id = sp.seller_id and lo.as_of = sp.as_of
 left join shipments as sh on sh.seller_id = sp.seller_id and sh.as_of = sp.as_of
 left join login_counts as lc on lc.seller_id = sp.seller_id and lc.as_of = sp.as_of
 left join senders as se on se.seller_id = sp.seller_id and se.as_of = sp.as_of
-left join shared_by_kind as si on si.seller_id = sp.seller_id and si.as_of = sp.as_of
-left join shared_any as sa on sa.seller_id = sp.seller_id and sa.as_of = sp.as_of
+-- Identifiers shared with other sellers: its own model, where big shared groups are handled
+-- without enumerating all their pairs.
+left join {{ ref('int_seller_shared_identifiers') }} as si
+    on si.seller_id = sp.seller_id and si.as_of = sp.as_of

@@ -1,3 +1,4 @@
+{{ config(**wide_join_hooks()) }}
 -- One row per listing: its features as of the data's current time (int_feature_clock), for
 -- scoring. Same feature columns, computed the same way, as training_set.
 -- `status` is carried for reference only; it is an enforcement result and never a feature.
