@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from ml.settings import CHECKOUT
@@ -36,20 +37,27 @@ def ensure_manifest() -> Path:
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     # parse never opens the warehouse, but the profile needs the variable to render.
     env.setdefault("CLOUDSWORD_HOME", str(CHECKOUT / "cloudsword_home"))
-    proc = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{proc.stdout}\n{proc.stderr}")
+    # Parse into a scratch folder and move the manifest in: a parse killed halfway must not leave
+    # a truncated manifest that looks newer than the project and blocks every later load.
+    with tempfile.TemporaryDirectory(dir=MANIFEST.parent.parent) as scratch:
+        proc = subprocess.run(
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                scratch,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{proc.stdout}\n{proc.stderr}")
+        MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(Path(scratch) / "manifest.json", MANIFEST)
     return MANIFEST

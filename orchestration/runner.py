@@ -3,13 +3,23 @@
 The jobs run in this process (``execute_in_process``) but against the instance under
 ``$CLOUDSWORD_HOME/dagster``, so every run, its logs and its asset metadata show in the UI exactly
 as if the daemon had launched them.
+
+Crashes: while a run executes, this process holds an ``flock`` on
+``dagster/running/<run_id>.lock``. The OS drops it however the process ends (``kill -9``
+included), so the next ``cloudsword run`` can tell a run whose process is gone from one still
+going, and marks the former failed (see :func:`fail_abandoned_runs`) instead of leaving it
+"started" for ever, where it would also hold the run queue's single slot. Every write is
+idempotent or transactional, so running the same work again gives the same outputs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,6 +39,9 @@ FOLLOWED = {
 }
 #: The asset whose materialization says the whole pipeline is up to date.
 LAST_ASSET = dg.AssetKey(["lead_exports"])
+#: Under the home's Dagster folder: one lock file per run this process is executing.
+RUNNING_DIR = "running"
+ABANDONED = "The `cloudsword run` process executing this run ended before the run did (killed?)."
 
 
 @dataclass
@@ -48,6 +61,9 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
+    for run in fail_abandoned_runs(instance, paths):
+        what = " ".join(filter(None, [run.job_name, run.tags.get("dagster/partition")]))
+        console.print(f"[yellow]run {run.run_id[:8]} ({what}) was interrupted; marked failed[/]")
     outcome = PipelineOutcome()
     scan = scan_landing(paths.landing)
     for name in scan.invalid:
@@ -92,10 +108,92 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
     return outcome
 
 
+def fail_abandoned_runs(instance: dg.DagsterInstance, paths: Home) -> list[dg.DagsterRun]:
+    """Mark failed the runs of this home whose ``cloudsword run`` process died mid-run.
+
+    Only runs this runner executed have a lock file; runs the daemon launched are left to
+    Dagster. MLflow runs that a killed training left "running" are marked killed too.
+    """
+    folder = paths.dagster_home / RUNNING_DIR
+    failed: list[dg.DagsterRun] = []
+    for marker in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
+        try:
+            fd = os.open(marker, os.O_RDWR)
+        except FileNotFoundError:  # its run just ended
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a live process is executing this run
+                continue
+            # Read after taking the lock: an owner that finished has stored its final status.
+            run = instance.get_run_by_id(marker.stem)
+            if run is not None and not run.is_finished:
+                instance.report_run_failed(run, message=ABANDONED)
+                failed.append(run)
+            marker.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    if failed and paths.mlflow_db.exists():
+        _kill_mlflow_runs(paths.mlflow_tracking_uri, [r.run_id for r in failed])
+    return failed
+
+
+def _kill_mlflow_runs(tracking_uri: str, dagster_run_ids: list[str]) -> None:
+    """Close the MLflow runs (and nested trials) of killed Dagster runs: they will not finish."""
+    from ml.model.tracking import tracking
+
+    with tracking(tracking_uri) as client:
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        if not experiments:
+            return
+        parents = [
+            run
+            for run_id in dagster_run_ids
+            for run in client.search_runs(
+                experiments, f"tags.dagster_run_id = '{run_id}' AND attributes.status = 'RUNNING'"
+            )
+        ]
+        for parent in parents:
+            children = client.search_runs(
+                experiments,
+                f"tags.mlflow.parentRunId = '{parent.info.run_id}' "
+                "AND attributes.status = 'RUNNING'",
+            )
+            for run in [*children, parent]:
+                client.set_terminated(run.info.run_id, status="KILLED")
+
+
+@contextlib.contextmanager
+def _running_marker(paths: Home, run_id: str) -> Iterator[None]:
+    """Hold ``dagster/running/<run_id>.lock`` from before the run exists until it has ended."""
+    folder = paths.dagster_home / RUNNING_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / f"{run_id}.lock"
+    fd = os.open(marker, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _last_refresh_failed(instance: dg.DagsterInstance) -> bool:
+    """Whether the newest refresh run failed or was killed (its outputs may be half updated)."""
+    latest = instance.get_runs(dg.RunsFilter(job_name="refresh"), limit=1)
+    return bool(latest) and latest[0].status in (
+        dg.DagsterRunStatus.FAILURE,
+        dg.DagsterRunStatus.CANCELED,
+    )
+
+
 def _downstream_current(instance: dg.DagsterInstance, paths: Home) -> bool:
-    """Whether the last pipeline output is newer than the last ingested batch."""
+    """Whether the last pipeline output is newer than the last ingested batch, and the last
+    refresh did not fail halfway (a killed `--retrain` may have promoted a model it never
+    scored with)."""
     event = instance.get_latest_materialization_event(LAST_ASSET)
-    if event is None:
+    if event is None or _last_refresh_failed(instance):
         return False
     if not paths.warehouse.exists():
         return False
@@ -129,7 +227,11 @@ def _execute(
     console.file = real_stdout
     follower.start()
     try:
-        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        with (
+            _running_marker(paths, run_id),
+            log_path.open("w") as log,
+            contextlib.redirect_stdout(log),
+        ):
             result = job.execute_in_process(
                 run_config=run_config or QUIET_LOGS,
                 instance=instance,

@@ -56,7 +56,9 @@ Formatter = Callable[[float], str]
 
 
 def _count(v: float) -> str:
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+    # Round first: parallel float sums differ in the last bits from run to run (106.99999...).
+    v = round(float(v), 1)
+    return f"{v:.0f}" if v.is_integer() else f"{v:.1f}"
 
 
 def _price_vs(ref: str) -> Formatter:
