@@ -14,8 +14,6 @@ bench/results/latency_<scale>.json and a section of docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import socket
@@ -29,7 +27,7 @@ import dagster as dg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run_bench import RESULTS, _update_doc  # noqa: E402
+from bench.run_bench import measure_and_publish, parse_args  # noqa: E402
 from ml.settings import Home  # noqa: E402
 from orchestration.servers import start_servers, stop_servers, wait_for_http  # noqa: E402
 
@@ -130,22 +128,13 @@ def markdown(result: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep-home", type=Path, help="run in this (new) folder and keep it")
-    args = parser.parse_args()
-    home = args.keep_home or Path(tempfile.mkdtemp(prefix=f"cloudsword-latency-{args.scale}-"))
-    try:
-        result = measure(args.scale, args.seed, home)
-    finally:
-        if not args.keep_home:
-            shutil.rmtree(home, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"latency_{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")
-    section = markdown(result)
-    print(section)
-    _update_doc(f"latency-{args.scale}", section)
+    args = parse_args(__doc__)
+    measure_and_publish(
+        args,
+        f"latency_{args.scale}",
+        lambda home: measure(args.scale, args.seed, home),
+        markdown,
+    )
 
 
 if __name__ == "__main__":

@@ -235,25 +235,43 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(doc: str, *extra: tuple[str, dict]) -> argparse.Namespace:
+    """The options every benchmark script takes (scale, seed, --keep-home), plus ``extra``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--scale", default="small", choices=["tiny", "small", "medium", "large"])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-home", type=Path, help="run in this (new) folder and keep it")
-    parser.add_argument("--no-naive", action="store_true", help="skip the naive reference")
-    args = parser.parse_args()
+    for flag, options in extra:
+        parser.add_argument(flag, **options)
+    return parser.parse_args()
 
-    home = args.keep_home or Path(tempfile.mkdtemp(prefix=f"cloudsword-bench-{args.scale}-"))
+
+def measure_and_publish(args: argparse.Namespace, name: str, measure, markdown) -> None:
+    """Run ``measure(home)`` in a scratch home (or --keep-home), then write
+    bench/results/<name>.json and the <name> section of docs/benchmarks.md."""
+    home = args.keep_home or Path(tempfile.mkdtemp(prefix=f"cloudsword-{name}-"))
     try:
-        result = run_bench(args.scale, args.seed, home, naive=not args.no_naive)
+        result = measure(home)
     finally:
         if not args.keep_home:
             shutil.rmtree(home, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     section = markdown(result)
     print(section)
-    _update_doc(args.scale, section)
+    _update_doc(name, section)
+
+
+def main() -> None:
+    args = parse_args(
+        __doc__, ("--no-naive", {"action": "store_true", "help": "skip the naive reference"})
+    )
+    measure_and_publish(
+        args,
+        args.scale,
+        lambda home: run_bench(args.scale, args.seed, home, naive=not args.no_naive),
+        markdown,
+    )
 
 
 def _update_doc(scale: str, section: str) -> None:

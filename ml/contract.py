@@ -298,3 +298,13 @@ assert set(INGEST_ORDER) == set(TABLES)
 
 def is_valid_batch_id(batch_id: str) -> bool:
     return bool(BATCH_ID_PATTERN.match(batch_id))
+
+
+#: Columns that identify people or their accounts: never copied into logs or Dagster metadata
+#: (exports mask the payment accounts, phones and ID hashes among them; see ml/leads/masking.py).
+PERSONAL_COLUMNS = frozenset(
+    {
+        "phone", "email", "id_document_hash", "account_ref", "holder_name", "business_license",
+        "sender_phone", "sender_name", "ip", "device_id",
+    }
+)  # fmt: skip

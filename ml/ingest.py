@@ -28,7 +28,7 @@ from ml.contract import (
     Table,
     is_valid_batch_id,
 )
-from ml.warehouse import connect
+from ml.warehouse import connect, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,18 @@ def ingested_batches(warehouse: Path) -> set[str]:
             "SELECT batch_id FROM cloudsword.batches WHERE status = 'ingested'"
         ).fetchall()
     return {r[0] for r in rows}
+
+
+def last_ingested_at(warehouse: Path) -> datetime | None:
+    """When the newest successfully ingested batch went in (None if none has)."""
+    if not warehouse.exists():
+        return None
+    with connect(warehouse, read_only=True) as con:
+        if not table_exists(con, "cloudsword", "batches"):
+            return None
+        return con.execute(
+            "SELECT max(ingested_at) FROM cloudsword.batches WHERE status = 'ingested'"
+        ).fetchone()[0]
 
 
 def ingest_batch(warehouse: Path, landing: Path, batch_id: str) -> BatchResult:

@@ -9,16 +9,11 @@ train a model, bad scores never reach the network and bad leads are never export
 
 import dagster as dg
 
+from ml.contract import PERSONAL_COLUMNS
 from ml.schemas import STAGE_SCHEMAS, validate_table
 from ml.warehouse import connect
 from orchestration.metadata import markdown_table
 from orchestration.resources import CloudswordHome
-
-#: Columns whose values never go into Dagster metadata (it is not access-controlled like exports).
-PERSONAL = {
-    "phone", "email", "id_document_hash", "account_ref", "holder_name", "business_license",
-    "sender_phone", "sender_name", "ip", "device_id",
-}  # fmt: skip
 
 #: dbt relations are keyed [schema, model] by dagster-dbt; our Python assets by bare name.
 PYTHON_ASSETS = {"listing_scores", "seller_scores", "rings", "sources", "leads"}
@@ -42,7 +37,7 @@ def _contract_check(relation: str) -> dg.AssetChecksDefinition:
         with home.writing(), connect(home.paths.warehouse, read_only=True) as con:
             report = validate_table(con, relation)
         failures = report.failures.head(20).copy()
-        personal = failures["column"].isin(PERSONAL)
+        personal = failures["column"].isin(PERSONAL_COLUMNS)
         failures["failure_case"] = failures["failure_case"].astype(str).where(~personal, "(hidden)")
         return dg.AssetCheckResult(
             passed=report.passed,

@@ -26,9 +26,8 @@ from datetime import UTC, datetime
 import dagster as dg
 from rich.console import Console
 
-from ml.ingest import ingested_batches, scan_landing
+from ml.ingest import ingested_batches, last_ingested_at, scan_landing
 from ml.settings import Home
-from ml.warehouse import connect
 
 # Failures are reported by the step follower (and kept in the run's logs in the instance).
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -197,10 +196,7 @@ def _downstream_current(instance: dg.DagsterInstance, paths: Home) -> bool:
         return False
     if not paths.warehouse.exists():
         return False
-    with connect(paths.warehouse, read_only=True) as con:
-        last = con.execute(
-            "SELECT max(ingested_at) FROM cloudsword.batches WHERE status = 'ingested'"
-        ).fetchone()[0]
+    last = last_ingested_at(paths.warehouse)
     if last is None:
         return True
     return datetime.fromtimestamp(event.timestamp, UTC).replace(tzinfo=None) >= last

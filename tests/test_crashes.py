@@ -82,19 +82,24 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+def _start_run(home: Path) -> subprocess.Popen:
+    """`cloudsword run` in its own process group (which holds dbt too: killpg reaches it)."""
+    return subprocess.Popen(
+        [str(BIN / "cloudsword"), "run"],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
 class Pipeline:
     """`cloudsword run` in its own process group, its output (stdout and stderr) followed."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.proc = subprocess.Popen(
-            [str(BIN / "cloudsword"), "run"],
-            env=_env(home),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # the group holds dbt too: killpg reaches it
-        )
+        self.proc = _start_run(home)
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -148,14 +153,7 @@ class Reference:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.proc = subprocess.Popen(
-            [str(BIN / "cloudsword"), "run"],
-            env=_env(home),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        self.proc = _start_run(home)
         self._snapshot: dict | None = None
 
     def snapshot(self) -> dict:
