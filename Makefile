@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint audit bench clean
 
 # The venv is rebuilt only when the lock file or pyproject changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -29,6 +29,11 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in the pinned dependencies (pip-audit); CI runs it before the tests.
+# CLOUDSWORD_AUDIT_REQUIRED=1 also fails when the advisory service cannot be reached.
+audit: setup
+	$(BIN)/python .ci/audit_dependencies.py
 
 bench: setup
 	$(BIN)/python bench/run_bench.py --scale small

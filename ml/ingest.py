@@ -20,6 +20,7 @@ import duckdb
 from ml.contract import (
     INGEST_ORDER,
     INT,
+    PERSONAL_COLUMNS,
     STR,
     SUCCESS_MARKER,
     TABLES,
@@ -352,6 +353,15 @@ def _quoted(sql_text: str) -> str:
     return "'" + sql_text.replace("'", "''") + "'"
 
 
+def _shown(column: str, value_sql: str) -> str:
+    """How a bad value appears in its reason. Reasons are counted into Dagster metadata and logs,
+    so personal values (phones, accounts, ...) are never quoted; the row itself stays in
+    ``cloudsword.quarantine`` for whoever may see the warehouse."""
+    if column in PERSONAL_COLUMNS:
+        return "'<personal value hidden>'"
+    return f"left({value_sql}, 60)"
+
+
 def _validate_sql(table: Table, types: dict[str, str]) -> str:
     """SQL that types every row of ``_source`` and lists its contract violations."""
     typed = ", ".join(f'{_typed(c, types[c.name])} AS "{c.name}"' for c in table.columns)
@@ -364,7 +374,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
         val = f't."{c.name}"'
         checks.append(
             f"CASE WHEN {raw} IS NOT NULL AND {val} IS NULL THEN "
-            f"{_quoted(c.name + ': cannot parse ')} || left({raw}, 60) || "
+            f"{_quoted(c.name + ': cannot parse ')} || {_shown(c.name, raw)} || "
             f"{_quoted(' as ' + c.type)} END"
         )
         if not c.nullable:
@@ -380,7 +390,8 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
             allowed = ", ".join(_quoted(v) for v in c.enum)
             checks.append(
                 f"CASE WHEN {val} NOT IN ({allowed}) THEN {_quoted(c.name + ': unknown value ')}"
-                f" || left({val}, 60) || {_quoted(' (expected ' + ' | '.join(c.enum) + ')')} END"
+                f" || {_shown(c.name, val)}"
+                f" || {_quoted(' (expected ' + ' | '.join(c.enum) + ')')} END"
             )
         rule = c.rule()
         if rule:
@@ -389,7 +400,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
             checks.append(
                 f"CASE WHEN {val} IS NOT NULL AND NOT ({predicate}) THEN "
                 f"{_quoted(c.name + ': ' + wording + ' (got ')} || "
-                f"left(CAST({val} AS VARCHAR), 60) || ')' END"
+                f"{_shown(c.name, f'CAST({val} AS VARCHAR)')} || ')' END"
             )
     for predicate, reason in table.row_checks:
         cond = predicate

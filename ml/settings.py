@@ -73,6 +73,13 @@ class Home:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for builds in this home. One stable folder, not one per run, so
+        dbt keeps its partial-parse state (the profile names this home, so the checkout's own
+        target folder never matches it)."""
+        return self.root / "dbt_target"
+
     def ensure(self) -> Home:
         """Create the folders a run writes to, and an (empty) Dagster instance config."""
         for path in (

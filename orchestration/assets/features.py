@@ -44,7 +44,7 @@ TRANSLATOR = LayeredTranslator()
 def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: CloudswordHome):
     """`dbt build`: models and their tests (tests show as asset checks), with row counts."""
     with home.writing():
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build"], context=context, target_path=home.paths.dbt_target)
         try:
             # Buffered, not streamed: DuckDB admits no second process while dbt writes, so the
             # row counts can only be read once dbt is done.

@@ -615,6 +615,13 @@ CASES: list[Case] = [
         _set("seller_logins", "device_id", [None]),
     ),
     Case(
+        "personal_value_not_utf8",
+        "sellers.phone stored as bytes that are not UTF-8: the reason must not quote the phone",
+        "quarantine",
+        r"^phone: cannot parse <personal value hidden> as str$",
+        _set("sellers", "phone", [b"+86 138\xff0000 1111"], pa.binary(), lambda v: v.encode()),
+    ),
+    Case(
         "null_required_value",
         "listings.title null",
         "quarantine",
