@@ -32,6 +32,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+from bench.naive.__main__ import GROUPS  # noqa: E402
+
 DOC = ROOT / "docs" / "benchmarks.md"
 
 #: Rows each stage handles, read from the warehouse after the run.
@@ -81,8 +84,9 @@ def _cloudsword(home: Path, *args: str) -> float:
     return time.perf_counter() - start
 
 
-def _step_windows(home: Path) -> list[tuple[str, float, float]]:
-    """(step, start, end) of every successful step, over all runs of the home."""
+def _step_windows(home: Path, since: float = 0.0) -> list[tuple[str, float, float, float]]:
+    """(step, start, end, busy seconds) of every successful step, over the home's runs (their
+    events from ``since`` on)."""
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     windows: dict[str, list[float]] = {}
     for run in instance.get_runs():
@@ -91,6 +95,8 @@ def _step_windows(home: Path) -> list[tuple[str, float, float]]:
             of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS},
         ).records
         for rec in records:
+            if rec.event_log_entry.timestamp < since:
+                continue
             event = rec.event_log_entry.dagster_event
             span = windows.setdefault(event.step_key, [float("inf"), 0.0, 0.0])
             if event.event_type == dg.DagsterEventType.STEP_START:
@@ -107,15 +113,54 @@ def _step_windows(home: Path) -> list[tuple[str, float, float]]:
 CHECKS = "contract checks (all)"
 
 
+def stage_windows(home: Path, since: float = 0.0) -> list[tuple[str, float, float, float]]:
+    """The step windows in start order, the ~20 contract check steps summed into one row."""
+    windows = sorted(_step_windows(home, since), key=lambda w: w[1])
+    checks = [w for w in windows if w[0].endswith("_follows_contract")]
+    windows = [w for w in windows if not w[0].endswith("_follows_contract")]
+    if checks:
+        windows.append(
+            (
+                CHECKS,
+                min(w[1] for w in checks),
+                max(w[2] for w in checks),
+                sum(w[3] for w in checks),
+            )
+        )
+    return windows
+
+
 def _naive(home: Path) -> dict:
-    """The naive reference on the finished home (it only reads the warehouse)."""
-    out = home / "naive.json"
-    subprocess.run(
-        [sys.executable, "-m", "bench.naive", "--home", str(home), "--json", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return json.loads(out.read_text())
+    """The naive reference on the finished home (it only reads the warehouse), one process per
+    stage group: at scale large the pandas features outgrow memory, and the kernel's OOM killer
+    must not take the other stages' figures with it."""
+    report: dict = {"stages": [], "failed": []}
+    for group in GROUPS:
+        out = home / f"naive_{group}.json"
+        sampler = TreeSampler()
+        sampler.start()
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.naive", "--home", str(home), "--json", str(out),
+             "--only", group],
+            cwd=ROOT,
+        )  # fmt: skip
+        sampler.stop()
+        if done.returncode != 0:
+            how = "killed (SIGKILL: out of memory)" if done.returncode == -9 else "failed"
+            report["failed"].append(
+                {
+                    "stage": group,
+                    "error": f"{how}, exit {done.returncode}",
+                    "after_s": round(time.perf_counter() - start, 1),
+                    "peak_rss_mb": round(sampler.peak() / 2**20),
+                }
+            )
+            continue
+        part = json.loads(out.read_text())
+        report["stages"] += part["stages"]
+        report |= {k: v for k, v in part.items() if k != "stages"}
+    return report
 
 
 def run_bench(scale: str, seed: int, home: Path, naive: bool = True) -> dict:
@@ -137,19 +182,7 @@ def run_bench(scale: str, seed: int, home: Path, naive: bool = True) -> dict:
             "peak_rss_mb": round(sampler.peak(t0, t1) / 2**20),
         }
     ]
-    windows = sorted(_step_windows(home), key=lambda w: w[1])
-    checks = [w for w in windows if w[0].endswith("_follows_contract")]
-    windows = [w for w in windows if not w[0].endswith("_follows_contract")]
-    if checks:
-        windows.append(
-            (
-                CHECKS,
-                min(w[1] for w in checks),
-                max(w[2] for w in checks),
-                sum(w[3] for w in checks),
-            )
-        )
-    for step, start, end, busy in windows:
+    for step, start, end, busy in stage_windows(home):
         rows = None
         if step in STAGE_ROWS:
             rows = con.execute(STAGE_ROWS[step]).fetchone()[0]
@@ -228,6 +261,11 @@ def markdown(result: dict) -> str:
             lines.append(
                 f"| {r['stage']} | {r['product_s']} | {r['naive_stage']} | {r['naive_s']} | "
                 f"{r['naive_over_product']} | {r['product_peak_mb']} / {r['naive_peak_mb']} |"
+            )
+        for failed in result["naive"].get("failed", []):
+            lines.append(
+                f"| | | {failed['stage']} | {failed['error']} after {failed['after_s']} s | "
+                f"| / {failed['peak_rss_mb']} |"
             )
         check = result["naive"].get("feature_check")
         if check:

@@ -77,10 +77,14 @@ def raw_schema(table: str) -> pa.DataFrameSchema:
 
 
 def staging_schema(table: str) -> pa.DataFrameSchema:
-    """``staging.stg_<table>``: exactly the contract columns, typed, one row per key."""
+    """``staging.stg_<table>``: exactly the contract columns, typed, one row per key, and the
+    batch each row came from (incremental builds read only batches not yet staged)."""
     spec = TABLES[table]
     return pa.DataFrameSchema(
-        {c.name: _input_column(c) for c in spec.columns},
+        {
+            **{c.name: _input_column(c) for c in spec.columns},
+            "_batch_id": pa.Column(str, nullable=False, coerce=True),
+        },
         unique=list(spec.key),
         strict=True,
         name=f"stg_{table}",

@@ -804,6 +804,39 @@ def test_point_in_time_later_data_changes_no_training_row(
     } <= moved
 
 
+def test_incremental_staging_equals_a_full_build(
+    late_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """late_home staged b3 incrementally on top of b1 and b2 (only b3 was read: events appended,
+    the entities b3 touched replaced). Built from nothing, the same data gives the same rows in
+    every staging model and mart."""
+    log = (late_home / "dbt_logs" / "dbt.log").read_text()
+    assert "OK created sql incremental model staging.stg_orders" in log
+    assert "OK created sql incremental model staging.stg_listings" in log
+    full = tmp_path_factory.mktemp("dbt_full")
+    make_warehouse(full, [("b1", BATCH_1), ("b2", BATCH_2), ("b3", LATE_EVENTS)])
+    with duckdb.connect(str(full / "warehouse.duckdb")) as con:
+        ensure_tables(con)
+        con.executemany(
+            "insert into cloudsword.lead_status_history values (?, ?, ?, ?, ?)", LEAD_HISTORY
+        )
+    run_dbt(full, "run")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{late_home / 'warehouse.duckdb'}' as inc (read_only)")
+        con.execute(f"attach '{full / 'warehouse.duckdb'}' as ful (read_only)")
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_catalog = 'inc' and table_schema in ('staging', 'main') order by 1"
+        ).fetchall()
+        assert len(tables) >= 15
+        for (table,) in tables:
+            differing = con.execute(
+                f"select count(*) from ((from inc.{table} except all from ful.{table}) "
+                f"union all (from ful.{table} except all from inc.{table}))"
+            ).fetchone()[0]
+            assert differing == 0, table
+
+
 def test_no_label_leakage(built_home: Path, late_home: Path) -> None:
     for table in ("listing_features", "training_set", "seller_features", "seller_training_set"):
         columns = fetch(built_home, f"select * from main.{table} limit 1")[0]

@@ -115,24 +115,24 @@ def test_training_set_labels_and_point_in_time() -> None:
 
 def accounts(rows: list[tuple]) -> pd.DataFrame:
     names = TABLES["seller_payment_accounts"].column_names
-    return pd.DataFrame(rows, columns=names)
+    return pd.DataFrame(rows, columns=names).assign(_batch_id="b1")
 
 
 def test_staging_schema_is_the_contract_deduplicated() -> None:
-    good = accounts(
-        [
-            ("S1", "alipay", "a-1", None, "Li", T("2024-01-01")),
-            ("S1", "bank_card", "a-1", "ICBC", None, T("2024-01-02")),
-        ]
-    )
+    rows = [
+        ("S1", "alipay", "a-1", None, "Li", T("2024-01-01")),
+        ("S1", "bank_card", "a-1", "ICBC", None, T("2024-01-02")),
+    ]
+    good = accounts(rows)
     schema = staging_schema("seller_payment_accounts")
     assert validate_frame(good, schema).empty
-    bad = accounts([*good.itertuples(index=False), ("S1", "paypal", "a-1", None, None, None)])
+    bad = accounts([*rows, ("S1", "paypal", "a-1", None, None, None)])
     assert failed(validate_frame(bad, schema)) == {"account_type", "first_seen_at"}
     dup = pd.concat([good, good.iloc[[0]]], ignore_index=True)
     assert not validate_frame(dup, schema).empty
-    extra = good.assign(_batch_id="b1")  # staging keeps the contract columns only
-    assert "_batch_id" in failed(validate_frame(extra, schema))
+    extra = good.assign(_row_number=1)  # staging keeps the contract columns and the batch only
+    assert "_row_number" in failed(validate_frame(extra, schema))
+    assert "_batch_id" in failed(validate_frame(good.drop(columns="_batch_id"), schema))
 
 
 def test_raw_entity_versions_are_unique_per_batch_only() -> None:
@@ -202,7 +202,7 @@ def test_validate_table_chunks_and_checks_keys_over_all_rows(
 
 def test_validate_table_empty_staging_and_outputs(warehouse: duckdb.DuckDBPyConnection) -> None:
     columns = ", ".join(f"{c.name} {c.duckdb_type}" for c in TABLES["orders"].columns)
-    warehouse.execute(f"CREATE TABLE staging.stg_orders ({columns})")
+    warehouse.execute(f"CREATE TABLE staging.stg_orders ({columns}, _batch_id VARCHAR)")
     assert validate_table(warehouse, "staging.stg_orders").passed  # empty is fine
     warehouse.execute("ALTER TABLE staging.stg_orders DROP COLUMN buyer_id")
     assert "buyer_id" in failed(validate_table(warehouse, "staging.stg_orders").failures)

@@ -29,50 +29,56 @@ PRODUCT_STAGE = {
 }
 
 
+#: Stages that can run in a process of their own (score needs the model train makes).
+GROUPS = ("features", "train", "rings")
+
+
 def run_naive(
-    home: Path, trials: int = 8, compare: bool = True, threads: int = 2, pit_checks: int = 0
+    home: Path,
+    trials: int = 8,
+    compare: bool = True,
+    threads: int = 2,
+    pit_checks: int = 0,
+    only: frozenset[str] = frozenset(GROUPS),
 ) -> dict:
-    """Run the four naive stages on ``home``'s warehouse; returns the JSON-able report.
+    """Run the naive stages on ``home``'s warehouse; returns the JSON-able report.
 
     ``threads`` is LightGBM's num_threads (the product's default is 2 as well); ``pit_checks``
-    is how many label decision times to also compare with main.training_set (untimed).
+    is how many label decision times to also compare with main.training_set (untimed);
+    ``only`` picks some of ``GROUPS`` ("train" also scores), so a stage that runs out of memory
+    at a big scale can be run apart from the others.
     """
     warehouse = Path(home) / "warehouse.duckdb"
     if not warehouse.exists():
         raise FileNotFoundError(f"{warehouse} does not exist: generate, ingest and dbt build first")
     stages = []
-    with stage("features") as s:
-        frame = features.listing_features(warehouse)
-        s.rows = len(frame)
-        s.extra["columns"] = frame.shape[1]
-    stages.append(s)
-    with stage("train") as s:
-        model = train.train(warehouse, trials=trials, num_threads=threads)
-        s.rows = model.n_train
-        s.extra |= {"trials": trials, "valid_ap": round(model.valid_ap, 4)}
-        s.extra["test_ap"] = round(model.test_ap, 4)
-    stages.append(s)
-    with stage("score") as s:
-        scores, model_s = train.score(warehouse, model)
-        s.rows = len(scores)
-        s.extra |= {"model_s": round(model_s, 3), "model_rows_per_s": round(len(scores) / model_s)}
-    stages.append(s)
-    del scores
-    with stage("rings") as s:
-        tables = rings.load_tables(warehouse)
-        config = rings.NetworkConfig()
-        found = rings.find_rings(rings.seller_graph(rings.bipartite_graph(tables), config), config)
-        s.rows = len(tables["sellers"])
-        s.extra |= {"rings": len(found), "ring_sellers": sum(len(r) for r in found)}
-    stages.append(s)
+    frame = found = None
+    if "features" in only:
+        with stage("features") as s:
+            frame = features.listing_features(warehouse)
+            s.rows = len(frame)
+            s.extra["columns"] = frame.shape[1]
+        stages.append(s)
+    if "train" in only:
+        stages += _train_and_score(warehouse, trials, threads)
+    if "rings" in only:
+        with stage("rings") as s:
+            tables = rings.load_tables(warehouse)
+            config = rings.NetworkConfig()
+            graph = rings.seller_graph(rings.bipartite_graph(tables), config)
+            found = rings.find_rings(graph, config)
+            s.rows = len(tables["sellers"])
+            s.extra |= {"rings": len(found), "ring_sellers": sum(len(r) for r in found)}
+        stages.append(s)
     report: dict = {
         "home": str(home),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB",
         "stages": [{**x.as_dict(), "product_stage": PRODUCT_STAGE[x.stage]} for x in stages],
     }
-    if compare:
+    if compare and frame is not None:
         report["feature_check"] = check.summarize(check.compare_features(frame, warehouse))
+    if compare and found is not None:
         report["ring_check"] = rings.compare_rings(found, warehouse)
     if pit_checks:
         rows = check.compare_training_rows(warehouse, pit_checks)
@@ -85,6 +91,21 @@ def run_naive(
     return report
 
 
+def _train_and_score(warehouse: Path, trials: int, threads: int) -> list:
+    with stage("train") as s:
+        model = train.train(warehouse, trials=trials, num_threads=threads)
+        s.rows = model.n_train
+        s.extra |= {"trials": trials, "valid_ap": round(model.valid_ap, 4)}
+        s.extra["test_ap"] = round(model.test_ap, 4)
+    stages = [s]
+    with stage("score") as s:
+        scores, model_s = train.score(warehouse, model)
+        s.rows = len(scores)
+        s.extra |= {"model_s": round(model_s, 3), "model_rows_per_s": round(len(scores) / model_s)}
+    stages.append(s)
+    return stages
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.naive", description=__doc__)
     parser.add_argument("--home", required=True, help="a cloudsword home after dbt build")
@@ -95,6 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--pit-checks", type=int, default=0, help="also compare N label times with training_set"
     )
+    parser.add_argument(
+        "--only", default=",".join(GROUPS), help=f"comma-separated stages of {', '.join(GROUPS)}"
+    )
     args = parser.parse_args(argv)
     report = run_naive(
         Path(args.home),
@@ -102,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         compare=not args.no_check,
         threads=args.threads,
         pit_checks=args.pit_checks,
+        only=frozenset(args.only.split(",")),
     )
     for row in report["stages"]:
         print(

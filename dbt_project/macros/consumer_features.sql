@@ -16,11 +16,11 @@ with spine as (
 
 orders as not materialized (
     {%- if grain == 'seller' %}
-    select o.*, l.seller_id
+    select o.* exclude (_batch_id), l.seller_id
     from {{ ref('stg_orders') }} as o
     inner join {{ ref('stg_listings') }} as l on l.listing_id = o.listing_id
     {%- else %}
-    select * from {{ ref('stg_orders') }}
+    select * exclude (_batch_id) from {{ ref('stg_orders') }}
     {%- endif %}
 ),
 

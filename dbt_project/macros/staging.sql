@@ -6,9 +6,38 @@
     and within a batch the last row of the file. Event tables are append-only; a key seen again
     is a duplicate and the first occurrence wins.
 -#}
+{#-
+    On an incremental build (the staging table exists) only batches the table has not seen yet
+    are read: events append, entities replace the versions of the keys those batches touch. Both
+    give exactly the rows a full build would. For events that rests on ingestion, which
+    quarantines a key already ingested in an earlier batch; the anti join against the table keeps
+    the first occurrence winning even so.
+-#}
+{% macro unstaged_rows(source_table) -%}
+(select * from {{ source_table }}
+ where _batch_id not in (select distinct _batch_id from {{ this }}))
+{%- endmacro %}
+
+{% macro _key_match(left, right, key_columns) -%}
+{%- set on = [] -%}
+{%- for k in key_columns -%}{%- do on.append(left ~ '.' ~ k ~ ' is not distinct from ' ~ right ~ '.' ~ k) -%}{%- endfor -%}
+{{ on | join(' and ') }}
+{%- endmacro %}
+
 {% macro latest_version(source_table, key_columns) %}
+{%- if is_incremental() %}
+with touched_keys as (
+    select distinct {{ key_columns | join(', ') }}
+    from {{ unstaged_rows(source_table) }}
+)
+
+select s.*
+from {{ source_table }} as s
+semi join touched_keys as t on {{ _key_match('s', 't', key_columns) }}
+{%- else %}
 select *
 from {{ source_table }}
+{%- endif %}
 qualify row_number() over (
     partition by {{ key_columns | join(', ') }}
     order by _batch_id desc, _row_number desc
@@ -21,24 +50,26 @@ qualify row_number() over (
     twice as fast on millions of events. `is not distinct from` so NULL keys group as in a window.
 -#}
 {% macro first_occurrence(source_table, key_columns) %}
-{%- set on = [] -%}
-{%- for k in key_columns -%}{%- do on.append('s.' ~ k ~ ' is not distinct from d.' ~ k) -%}{%- endfor -%}
+{%- set rows = unstaged_rows(source_table) if is_incremental() else source_table %}
+{%- set staged = 'anti join ' ~ this ~ ' as t on ' ~ _key_match('s', 't', key_columns) if is_incremental() else '' %}
 with duplicated_keys as (
     select {{ key_columns | join(', ') }}
-    from {{ source_table }}
+    from {{ rows }}
     group by all
     having count(*) > 1
 )
 
 select s.*
-from {{ source_table }} as s
-anti join duplicated_keys as d on {{ on | join(' and ') }}
+from {{ rows }} as s
+anti join duplicated_keys as d on {{ _key_match('s', 'd', key_columns) }}
+{{ staged }}
 
 union all
 
 select s.*
-from {{ source_table }} as s
-semi join duplicated_keys as d on {{ on | join(' and ') }}
+from {{ rows }} as s
+semi join duplicated_keys as d on {{ _key_match('s', 'd', key_columns) }}
+{{ staged }}
 qualify row_number() over (
     partition by {{ key_columns | join(', ') }}
     order by _batch_id, _row_number

@@ -1,5 +1,6 @@
 -- brand_authorizations, deduplicated.
 -- event table: append-only, the first occurrence of a key wins.
+{{ config(materialized='incremental', incremental_strategy='append') }}
 with deduplicated as (
     {{ first_occurrence(source('raw', 'brand_authorizations'), ['brand', 'seller_id']) }}
 )
@@ -7,5 +8,6 @@ with deduplicated as (
 select
     cast(brand as VARCHAR) as brand,
     cast(seller_id as VARCHAR) as seller_id,
-    cast(authorized_since as TIMESTAMP) as authorized_since
+    cast(authorized_since as TIMESTAMP) as authorized_since,
+    _batch_id
 from deduplicated

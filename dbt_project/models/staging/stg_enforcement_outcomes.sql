@@ -1,5 +1,6 @@
 -- enforcement_outcomes, deduplicated.
 -- event table: append-only, the first occurrence of a key wins.
+{{ config(materialized='incremental', incremental_strategy='append') }}
 with deduplicated as (
     {{ first_occurrence(source('raw', 'enforcement_outcomes'), ['case_ref']) }}
 )
@@ -10,5 +11,6 @@ select
     cast(entity_id as VARCHAR) as entity_id,
     cast(outcome as VARCHAR) as outcome,
     cast(source as VARCHAR) as source,
-    cast(decided_at as TIMESTAMP) as decided_at
+    cast(decided_at as TIMESTAMP) as decided_at,
+    _batch_id
 from deduplicated

@@ -1,5 +1,6 @@
 -- inbound_shipments, deduplicated.
 -- event table: append-only, the first occurrence of a key wins.
+{{ config(materialized='incremental', incremental_strategy='append') }}
 with deduplicated as (
     {{ first_occurrence(source('raw', 'inbound_shipments'), ['shipment_id']) }}
 )
@@ -13,5 +14,6 @@ select
     cast(sender_phone as VARCHAR) as sender_phone,
     cast(weight_kg as DOUBLE) as weight_kg,
     cast(declared_category as VARCHAR) as declared_category,
-    cast(received_at as TIMESTAMP) as received_at
+    cast(received_at as TIMESTAMP) as received_at,
+    _batch_id
 from deduplicated

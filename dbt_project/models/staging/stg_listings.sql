@@ -1,5 +1,6 @@
 -- listings, deduplicated.
 -- entity table: the row of the latest batch wins, then the last row in its file.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='listing_id') }}
 with deduplicated as (
     {{ latest_version(source('raw', 'listings'), ['listing_id']) }}
 )
@@ -16,5 +17,6 @@ select
     cast(image_phash as VARCHAR) as image_phash,
     cast(ship_from_city as VARCHAR) as ship_from_city,
     cast(ship_from_address as VARCHAR) as ship_from_address,
-    cast(status as VARCHAR) as status
+    cast(status as VARCHAR) as status,
+    _batch_id
 from deduplicated

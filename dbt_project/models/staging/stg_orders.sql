@@ -1,5 +1,6 @@
 -- orders, deduplicated.
 -- event table: append-only, the first occurrence of a key wins.
+{{ config(materialized='incremental', incremental_strategy='append') }}
 with deduplicated as (
     {{ first_occurrence(source('raw', 'orders'), ['order_id']) }}
 )
@@ -13,5 +14,6 @@ select
     cast(paid_at as TIMESTAMP) as paid_at,
     cast(buyer_province as VARCHAR) as buyer_province,
     cast(buyer_city as VARCHAR) as buyer_city,
-    cast(refund_requested as BOOLEAN) as refund_requested
+    cast(refund_requested as BOOLEAN) as refund_requested,
+    _batch_id
 from deduplicated

@@ -1,5 +1,6 @@
 -- reports, deduplicated.
 -- event table: append-only, the first occurrence of a key wins.
+{{ config(materialized='incremental', incremental_strategy='append') }}
 with deduplicated as (
     {{ first_occurrence(source('raw', 'reports'), ['report_id']) }}
 )
@@ -11,5 +12,6 @@ select
     cast(reporter_type as VARCHAR) as reporter_type,
     cast(reason as VARCHAR) as reason,
     cast(text as VARCHAR) as text,
-    cast(created_at as TIMESTAMP) as created_at
+    cast(created_at as TIMESTAMP) as created_at,
+    _batch_id
 from deduplicated

@@ -1,5 +1,6 @@
 -- reviews, deduplicated.
 -- event table: append-only, the first occurrence of a key wins.
+{{ config(materialized='incremental', incremental_strategy='append') }}
 with deduplicated as (
     {{ first_occurrence(source('raw', 'reviews'), ['review_id']) }}
 )
@@ -10,5 +11,6 @@ select
     cast(buyer_id as VARCHAR) as buyer_id,
     cast(rating as BIGINT) as rating,
     cast(text as VARCHAR) as text,
-    cast(created_at as TIMESTAMP) as created_at
+    cast(created_at as TIMESTAMP) as created_at,
+    _batch_id
 from deduplicated

@@ -1,5 +1,6 @@
 -- sellers, deduplicated.
 -- entity table: the row of the latest batch wins, then the last row in its file.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='seller_id') }}
 with deduplicated as (
     {{ latest_version(source('raw', 'sellers'), ['seller_id']) }}
 )
@@ -13,5 +14,6 @@ select
     cast(business_license as VARCHAR) as business_license,
     cast(phone as VARCHAR) as phone,
     cast(email as VARCHAR) as email,
-    cast(id_document_hash as VARCHAR) as id_document_hash
+    cast(id_document_hash as VARCHAR) as id_document_hash,
+    _batch_id
 from deduplicated
