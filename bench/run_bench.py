@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
-from bench.naive.__main__ import GROUPS  # noqa: E402
+from bench.naive.__main__ import GROUPS, PRODUCT_STAGE  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 
@@ -262,10 +262,13 @@ def markdown(result: dict) -> str:
                 f"| {r['stage']} | {r['product_s']} | {r['naive_stage']} | {r['naive_s']} | "
                 f"{r['naive_over_product']} | {r['product_peak_mb']} / {r['naive_peak_mb']} |"
             )
+        by_stage = {st["stage"]: st for st in result["stages"]}
         for failed in result["naive"].get("failed", []):
+            product = by_stage.get(PRODUCT_STAGE[failed["stage"]], {})
             lines.append(
-                f"| | | {failed['stage']} | {failed['error']} after {failed['after_s']} s | "
-                f"| / {failed['peak_rss_mb']} |"
+                f"| {PRODUCT_STAGE[failed['stage']]} | {product.get('wall_s', '')} | "
+                f"{failed['stage']} | {failed['error']} after {failed['after_s']} s | - | "
+                f"{product.get('peak_rss_mb', '')} / {failed['peak_rss_mb']} |"
             )
         check = result["naive"].get("feature_check")
         if check:

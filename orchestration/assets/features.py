@@ -1,6 +1,7 @@
 """Feature tables: the dbt project (staging -> intermediate -> marts), loaded by dagster-dbt."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -36,6 +37,22 @@ def _relations(manifest: Mapping[str, Any], translator: DagsterDbtTranslator) ->
 TRANSLATOR = LayeredTranslator()
 
 
+def _staging_predates_incremental(warehouse: Path) -> bool:
+    """Whether a staging table was built before staging kept ``_batch_id``: its incremental
+    build could not tell staged batches from new ones, so it must be rebuilt in full."""
+    if not warehouse.exists():
+        return False
+    with connect(warehouse, read_only=True) as con:
+        return bool(
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() t WHERE schema_name = 'staging' "
+                "AND table_name LIKE 'stg_%' AND table_name <> 'stg_lead_status_history' "
+                "AND NOT EXISTS (SELECT 1 FROM duckdb_columns() c WHERE c.table_oid = t.table_oid "
+                "AND c.column_name = '_batch_id')"
+            ).fetchone()[0]
+        )
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -44,7 +61,11 @@ TRANSLATOR = LayeredTranslator()
 def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: CloudswordHome):
     """`dbt build`: models and their tests (tests show as asset checks), with row counts."""
     with home.writing():
-        invocation = dbt.cli(["build"], context=context, target_path=home.paths.dbt_target)
+        args = ["build"]
+        if _staging_predates_incremental(home.paths.warehouse):
+            context.log.info("staging tables predate incremental staging: full refresh once")
+            args.append("--full-refresh")
+        invocation = dbt.cli(args, context=context, target_path=home.paths.dbt_target)
         try:
             # Buffered, not streamed: DuckDB admits no second process while dbt writes, so the
             # row counts can only be read once dbt is done.
