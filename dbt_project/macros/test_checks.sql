@@ -4,7 +4,7 @@
       every feature                                     numeric and finite (no NaN / infinity)
       names with a _share / _rate word or _hhi / _pct   in [0, 1] (not _shared_)
       everything else, except z-scores, logs, diffs     >= 0 (counts, amounts, days, ratios)
-    Used by the generic tests feature_ranges and column_checks.
+    Used by the generic test column_checks (`features: true`).
 -#}
 {% macro feature_range_checks(model, prefixes=['prod_', 'sell_', 'cons_', 'rep_']) %}
 {%- set checks = [] -%}
