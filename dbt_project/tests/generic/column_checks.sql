@@ -10,8 +10,9 @@
                  (either bound may be omitted; strict_min makes the lower bound exclusive)
       flags      columns whose non-null values must lie in [0, 1]
       features   true: also every feature column (by family prefix) by the naming rules of
-                 feature_ranges: numeric and finite; shares/rates/hhi/pct in [0, 1]; other
-                 features >= 0 except z-scores, logs, diffs and growths
+                 feature_range_checks (macros/test_checks.sql): numeric and finite; shares,
+                 rates, hhi and pct in [0, 1]; other features >= 0 except z-scores, logs,
+                 diffs and growths
     Keys (unique, unique_combination), relationships and accepted_values stay separate tests.
 -#}
 {% test column_checks(model, not_null=[], ranges=[], flags=[], features=false,
