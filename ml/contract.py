@@ -297,7 +297,8 @@ assert set(INGEST_ORDER) == set(TABLES)
 
 
 def is_valid_batch_id(batch_id: str) -> bool:
-    return bool(BATCH_ID_PATTERN.match(batch_id))
+    # fullmatch: with match(), `$` also accepts a trailing newline ("2026-01-01\n").
+    return bool(BATCH_ID_PATTERN.fullmatch(batch_id))
 
 
 #: Columns that identify people or their accounts: never copied into logs or Dagster metadata
@@ -308,3 +309,10 @@ PERSONAL_COLUMNS = frozenset(
         "sender_phone", "sender_name", "ip", "device_id",
     }
 )  # fmt: skip
+
+
+def holds_personal_data(table: Table) -> bool:
+    """Whether a table has personal columns. A personal value can sit in any column of such a
+    table (a phone typed into `registered_at`, a header-less file whose first row is read as
+    column names), so no cell of it is ever quoted in a message."""
+    return any(c.name in PERSONAL_COLUMNS for c in table.columns)

@@ -16,17 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ml.contract import (
     INGEST_ORDER,
     INT,
-    PERSONAL_COLUMNS,
     STR,
     SUCCESS_MARKER,
     TABLES,
     TIMESTAMP,
     Column,
     Table,
+    holds_personal_data,
     is_valid_batch_id,
 )
 from ml.warehouse import connect, table_exists
@@ -240,41 +242,83 @@ def _ingest_table(
 def _load_source(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> dict[str, str]:
     """Stage the file as ``_source`` with a 1-based ``_row_number``; return its column types.
 
-    Only the contract's columns are staged, so extra columns (even ones named like ours) are
-    ignored. Raises :class:`BatchError` for an unreadable file or a missing or nested column.
+    Columns are matched by their exact name (DuckDB folds case, so ``Price`` beside ``price``
+    would otherwise be read for it); extra columns are ignored and an absent nullable column is
+    read as NULLs, as the contract says. Raises :class:`BatchError` for an unreadable file, a
+    missing required column, a column named twice, or a nested column.
     """
     if path.suffix == ".parquet":
-        kind, reader = "Parquet", f"read_parquet('{_sql_path(path)}')"
+        kind, reader, names = "Parquet", f"read_parquet('{_sql_path(path)}')", None
     else:
-        kind, reader = "CSV (UTF-8, header row, RFC 4180)", _csv_reader(path)
+        kind = "CSV (UTF-8, header row, RFC 4180)"
+        reader, names = _csv_reader(path, table)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-        present = {r[0]: r[1] for r in described}
-        missing = [c for c in table.column_names if c not in present]
+        if names is None:
+            names = _parquet_names(path)
+        duplicated = sorted({n for n in names if n in table.column_names and names.count(n) > 1})
+        if duplicated:
+            raise BatchError(f"{path}: column(s) named more than once: {', '.join(duplicated)}")
+        # DuckDB renames clashing names (`price_1`); positions are what both sides agree on.
+        by_name = {n: (r[0], r[1]) for n, r in zip(names, described, strict=True)}
+        missing = [c.name for c in table.columns if c.name not in by_name and not c.nullable]
         if missing:
-            found = ", ".join(list(present)[:20])
             raise BatchError(
-                f"{path}: required column(s) missing: {', '.join(missing)} (found: {found})"
+                f"{path}: required column(s) missing: {', '.join(missing)} "
+                f"({_found_columns(names, table)})"
             )
-        nested = [f"{c} ({present[c]})" for c in table.column_names if _is_nested(present[c])]
+        nested = [
+            f"{c} ({by_name[c][1]})"
+            for c in table.column_names
+            if c in by_name and _is_nested(by_name[c][1])
+        ]
         if nested:
             raise BatchError(f"{path}: column(s) hold lists or records, not values: {nested}")
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        cols = ", ".join(
+            f'"{by_name[c][0]}" AS "{c}"' if c in by_name else f'NULL::VARCHAR AS "{c}"'
+            for c in table.column_names
+        )
         con.execute(
             f"CREATE TEMP TABLE _source AS SELECT {cols}, row_number() OVER () AS _row_number "
             f"FROM {reader}"
         )
     except duckdb.Error as exc:
         raise BatchError(f"{path}: cannot be read as {kind}: {_problem(exc)}") from None
-    return {c: present[c] for c in table.column_names}
+    return {c: by_name[c][1] if c in by_name else "VARCHAR" for c in table.column_names}
 
 
-def _csv_reader(path: Path) -> str:
-    """A ``read_csv`` call with every column text and nothing sniffed.
+def _parquet_names(path: Path) -> list[str]:
+    """The file's top-level column names as written (DuckDB renames duplicates on read)."""
+    try:
+        return pq.ParquetFile(path).schema_arrow.names
+    except (pa.ArrowException, OSError) as exc:
+        raise BatchError(f"{path}: cannot be read as Parquet: {type(exc).__name__}") from None
+
+
+def _found_columns(names: list[str], table: Table) -> str:
+    """What was found instead, for the error. A header-less file's "names" are its first row,
+    so for tables with personal data only names the contract knows are quoted."""
+    if not holds_personal_data(table):
+        return "found: " + ", ".join(names[:20])
+    known = {c for t in TABLES.values() for c in t.column_names}
+    shown = [n for n in names if n in known]
+    hint = "" if shown else "; is the header row missing?"
+    return f"found {len(names)} column(s){': ' + ', '.join(shown) if shown else ''}{hint}"
+
+
+#: DuckDB's default (2 MB) would fail a whole batch on one long description; rows this long are
+#: read, and the contract's rules then judge them like any other.
+MAX_CSV_LINE_BYTES = 1 << 30
+
+
+def _csv_reader(path: Path, table: Table) -> tuple[str, list[str]]:
+    """A ``read_csv`` call with every column text and nothing sniffed, and the header's names.
 
     The header is parsed here so that DuckDB's dialect sniffer never guesses: a broken row then
     fails with its line number and problem instead of "could not detect the dialect", and every
-    value stays text, so a bad value becomes a quarantined row rather than a failed file.
+    value stays text, so a bad value becomes a quarantined row rather than a failed file. Columns
+    the contract does not name are read under positional names, so a name that differs from
+    ours only in case cannot clash with it.
     """
     with open(path, "rb") as handle:
         first = handle.readline(1 << 20)
@@ -285,15 +329,24 @@ def _csv_reader(path: Path) -> str:
             f"{path}: header row is not UTF-8 ({exc.reason} at byte {exc.start})"
         ) from None
     names = next(csv.reader([header]), [])
+    if not set(names) & set(table.column_names):
+        # Most likely a file without its header row; its first row may be personal data.
+        required = [c.name for c in table.columns if not c.nullable]
+        raise BatchError(
+            f"{path}: required column(s) missing: {', '.join(required)} "
+            f"({_found_columns(names, table)})"
+        )
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates or "" in names:
         raise BatchError(f"{path}: header row has duplicate or empty column names {duplicates}")
-    columns = ", ".join(f"{_quoted(n)}: 'VARCHAR'" for n in names)
-    return (
+    read_as = [n if n in table.column_names else f"_extra_{i}" for i, n in enumerate(names)]
+    columns = ", ".join(f"{_quoted(n)}: 'VARCHAR'" for n in read_as)
+    reader = (
         f"read_csv('{_sql_path(path)}', header = true, auto_detect = false, "
         f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"', "
-        "strict_mode = true, encoding = 'utf-8')"
+        f"strict_mode = true, encoding = 'utf-8', max_line_size = {MAX_CSV_LINE_BYTES})"
     )
+    return reader, read_as
 
 
 def _is_nested(duckdb_type: str) -> bool:
@@ -353,12 +406,13 @@ def _quoted(sql_text: str) -> str:
     return "'" + sql_text.replace("'", "''") + "'"
 
 
-def _shown(column: str, value_sql: str) -> str:
+def _shown(table: Table, value_sql: str) -> str:
     """How a bad value appears in its reason. Reasons are counted into Dagster metadata and logs,
-    so personal values (phones, accounts, ...) are never quoted; the row itself stays in
-    ``cloudsword.quarantine`` for whoever may see the warehouse."""
-    if column in PERSONAL_COLUMNS:
-        return "'<personal value hidden>'"
+    so no value of a table with personal data is quoted (a phone typed into a date column is
+    still a phone); the reason names the column, the row number sits beside it, and the row
+    itself stays in ``cloudsword.quarantine`` for whoever may see the warehouse."""
+    if holds_personal_data(table):
+        return "'<value hidden>'"
     return f"left({value_sql}, 60)"
 
 
@@ -374,7 +428,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
         val = f't."{c.name}"'
         checks.append(
             f"CASE WHEN {raw} IS NOT NULL AND {val} IS NULL THEN "
-            f"{_quoted(c.name + ': cannot parse ')} || {_shown(c.name, raw)} || "
+            f"{_quoted(c.name + ': cannot parse ')} || {_shown(table, raw)} || "
             f"{_quoted(' as ' + c.type)} END"
         )
         if not c.nullable:
@@ -390,7 +444,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
             allowed = ", ".join(_quoted(v) for v in c.enum)
             checks.append(
                 f"CASE WHEN {val} NOT IN ({allowed}) THEN {_quoted(c.name + ': unknown value ')}"
-                f" || {_shown(c.name, val)}"
+                f" || {_shown(table, val)}"
                 f" || {_quoted(' (expected ' + ' | '.join(c.enum) + ')')} END"
             )
         rule = c.rule()
@@ -400,7 +454,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
             checks.append(
                 f"CASE WHEN {val} IS NOT NULL AND NOT ({predicate}) THEN "
                 f"{_quoted(c.name + ': ' + wording + ' (got ')} || "
-                f"{_shown(c.name, f'CAST({val} AS VARCHAR)')} || ')' END"
+                f"{_shown(table, f'CAST({val} AS VARCHAR)')} || ')' END"
             )
     for predicate, reason in table.row_checks:
         cond = predicate
@@ -419,10 +473,10 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
         applies = " AND ".join(f't."{c}" IS NOT NULL' for c in fk.columns)
         if fk.when:
             applies += f" AND t.{fk.when}"
-        shown = " || ',' || ".join(f't."{c}"' for c in fk.columns)
+        shown = _shown(table, " || ',' || ".join(f't."{c}"' for c in fk.columns))
         checks.append(
             f'CASE WHEN {applies} AND {alias}."{fk.ref_columns[0]}" IS NULL THEN '
-            f"{_quoted(', '.join(fk.columns) + ': ')} || left({shown}, 60) || "
+            f"{_quoted(', '.join(fk.columns) + ': ')} || {shown} || "
             f"{_quoted(' not found in ' + fk.table)} END"
         )
 

@@ -25,8 +25,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
-from bad_inputs.files import append_rows, edit, read, retype, unreferenced_rows, write
+from bad_inputs.files import (
+    append_rows,
+    edit,
+    read,
+    retype,
+    table_path,
+    unreferenced_rows,
+    write,
+)
 
 
 @dataclass(frozen=True)
@@ -299,6 +308,69 @@ def _outside_copy(w: Where, name: str) -> Path:
     return target
 
 
+def _drop_nullable(table: str, column: str, as_csv: bool = False):
+    """Leave out a nullable column (optionally sending the table as CSV): it loads as NULLs."""
+
+    def apply(w: Where) -> Planted:
+        data = read(w.batch, table).drop_columns([column])
+        if as_csv:
+            table_path(w.batch, table).unlink()
+            pacsv.write_csv(data, w.batch / f"{table}.csv")
+        else:
+            write(w.batch, table, data)
+        key = _key_column(table)
+        keys = data.column(key).to_pylist()
+        rows = list(range(1, data.num_rows + 1))
+        return Planted(
+            changed={table: rows}, kept=[(table, key, k, column, None) for k in keys[:3]]
+        )
+
+    return apply
+
+
+def _case_twin(table: str, column: str, convert=lambda v: v):
+    """Add a column whose name differs from ``column`` only in case, holding other values."""
+
+    def apply(w: Where) -> Planted:
+        data = read(w.batch, table)
+        twin = pa.array(["not " + str(v) for v in data.column(column).to_pylist()])
+        # First, so that a reader folding case would meet the twin before the real column.
+        write(w.batch, table, data.add_column(0, column.capitalize(), twin))
+        key = _key_column(table)
+        kept = read(w.batch, table).select([key, column]).slice(0, 3).to_pylist()
+        return Planted(kept=[(table, key, r[key], column, convert(r[column])) for r in kept])
+
+    return apply
+
+
+def _parquet_duplicate_column(w: Where) -> Planted:
+    data = read(w.batch, "listings")
+    twin = pa.array([1.0] * data.num_rows)
+    pq.write_table(
+        pa.Table.from_arrays([*data.columns, twin], names=[*data.column_names, "price"]),
+        table_path(w.batch, "listings"),
+    )
+    return Planted()
+
+
+def _no_header(table: str):
+    """Send the table as CSV without its header row: its first row is read as the names."""
+
+    def apply(w: Where) -> Planted:
+        data = read(w.batch, table)
+        table_path(w.batch, table).unlink()
+        pacsv.write_csv(data, w.batch / f"{table}.csv", pacsv.WriteOptions(include_header=False))
+        return Planted()
+
+    return apply
+
+
+def _trailing_newline(w: Where) -> Planted:
+    name = w.batch.name + "\n"
+    w.batch.rename(w.landing / name)
+    return Planted(batch_id=name, scan=("invalid", name))
+
+
 def _parent_path(w: Where) -> Planted:
     _outside_copy(w, w.batch.name)
     return Planted(batch_id=f"../{w.outside.name}/{w.batch.name}")
@@ -358,6 +430,21 @@ CASES: list[Case] = [
         "error",
         r"reviews\.csv: required column\(s\) missing: rating",
         _drop_column("reviews", "rating"),
+    ),
+    Case(
+        "parquet_duplicate_column",
+        "listings.parquet has two columns named price (DuckDB would read the first silently)",
+        "error",
+        r"listings\.parquet: column\(s\) named more than once: price",
+        _parquet_duplicate_column,
+    ),
+    Case(
+        "csv_without_header_personal",
+        "sellers.csv sent without its header row: the error must not quote the first row",
+        "error",
+        r"sellers\.csv: required column\(s\) missing: .*found \d+ column\(s\); "
+        r"is the header row missing\?\)$",
+        _no_header("sellers"),
     ),
     Case(
         "empty_parquet_file",
@@ -576,7 +663,7 @@ CASES: list[Case] = [
         "negative_weight",
         "inbound_shipments.weight_kg -1",
         "quarantine",
-        r"weight_kg: must be >= 0 \(got -1\.0\)",
+        r"weight_kg: must be >= 0 \(got <value hidden>\)",
         _set("inbound_shipments", "weight_kg", [-1.0]),
     ),
     Case(
@@ -615,10 +702,17 @@ CASES: list[Case] = [
         _set("seller_logins", "device_id", [None]),
     ),
     Case(
+        "personal_value_in_other_column",
+        "a phone typed into sellers.registered_at: the reason must not quote it",
+        "quarantine",
+        r"^registered_at: cannot parse <value hidden> as timestamp$",
+        _set("sellers", "registered_at", ["+86 138 0000 1111"], pa.string()),
+    ),
+    Case(
         "personal_value_not_utf8",
         "sellers.phone stored as bytes that are not UTF-8: the reason must not quote the phone",
         "quarantine",
-        r"^phone: cannot parse <personal value hidden> as str$",
+        r"^phone: cannot parse <value hidden> as str$",
         _set("sellers", "phone", [b"+86 138\xff0000 1111"], pa.binary(), lambda v: v.encode()),
     ),
     Case(
@@ -707,6 +801,41 @@ CASES: list[Case] = [
         _report_without_target,
     ),
     # -- odd but valid input: every row loads, values exactly as written -----------------------
+    Case(
+        "nullable_column_absent",
+        "listings.parquet leaves out description, which the contract makes optional",
+        "loaded",
+        "",
+        _drop_nullable("listings", "description"),
+    ),
+    Case(
+        "nullable_column_absent_csv",
+        "sellers sent as CSV without email, which the contract makes optional",
+        "loaded",
+        "",
+        _drop_nullable("sellers", "email", as_csv=True),
+    ),
+    Case(
+        "extra_column_differs_in_case",
+        "listings.parquet has Price beside price: extra columns are ignored, names match exactly",
+        "loaded",
+        "",
+        _case_twin("listings", "price"),
+    ),
+    Case(
+        "extra_column_differs_in_case_csv",
+        "reviews.csv has Rating beside rating",
+        "loaded",
+        "",
+        _case_twin("reviews", "rating", int),
+    ),
+    Case(
+        "csv_field_over_2mb",
+        "a reviews.csv text of 3 MB (DuckDB's default line limit is 2 MB)",
+        "loaded",
+        "",
+        _keep("reviews", "text", ["长" * 1_000_000]),
+    ),
     Case(
         "extra_columns",
         "listings.parquet has an extra column",
@@ -852,6 +981,13 @@ CASES: list[Case] = [
         "refused",
         r"is a link; batches must be real folders",
         _linked_batch,
+    ),
+    Case(
+        "batch_name_trailing_newline",
+        "batch folder named '<id>\\n' (a regex `$` accepts the newline)",
+        "refused",
+        r"invalid batch id",
+        _trailing_newline,
     ),
     Case("missing_success", "batch without _SUCCESS", "refused", r"not complete", _no_success),
     # -- running again ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ def read(batch: Path, name: str) -> pa.Table:
     names = TABLES[name].column_names
     return pacsv.read_csv(
         path,
+        read_options=pacsv.ReadOptions(block_size=64 << 20),  # cases plant fields of megabytes
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
         ),
