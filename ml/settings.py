@@ -19,6 +19,10 @@ DEFAULT_HOME = CHECKOUT / "cloudsword_home"
 ENV_HOME = "CLOUDSWORD_HOME"
 
 
+#: Files a cloudsword process creates are readable by their owner only (see Home.ensure).
+PRIVATE_UMASK = 0o077
+
+
 @dataclass(frozen=True)
 class Home:
     """The paths of one cloudsword home. Creating the object touches nothing on disk."""
@@ -81,7 +85,15 @@ class Home:
         return self.root / "dbt_target"
 
     def ensure(self) -> Home:
-        """Create the folders a run writes to, and an (empty) Dagster instance config."""
+        """Create the folders a run writes to, and an (empty) Dagster instance config.
+
+        A home holds raw phones, payment accounts and ID hashes (the warehouse), and the
+        MLflow, Dagster and log files derived from them: the home is made private to its owner
+        (0700), its databases 0600, and this process creates files 0600 from here on.
+        """
+        os.umask(PRIVATE_UMASK)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o700)
         for path in (
             self.landing,
             self.exports,
@@ -106,6 +118,10 @@ class Home:
         if not nux.exists():
             nux.parent.mkdir(exist_ok=True)
             nux.write_text("seen: 1\n")
+        for folder in (self.root, self.mlflow_db.parent, self.dagster_home, self.logs):
+            for path in folder.iterdir():
+                if path.is_file() and not path.is_symlink():
+                    path.chmod(0o600)
         return self
 
     def export_env(self) -> None:
