@@ -10,6 +10,7 @@ Ingesting a batch that is already in is a no-op.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +67,13 @@ class BatchResult:
     batch_id: str
     status: str  # "ingested" or "already_ingested"
     tables: dict[str, TableResult] = field(default_factory=dict)
+    #: An earlier batch id than one already ingested: it arrived late.
+    out_of_order: bool = False
+    #: Files in the batch folder that are no contract table (misnamed, e.g. `Orders.parquet`).
+    unknown_files: list[str] = field(default_factory=list)
+    #: Rows of other batches held for a missing reference that this batch supplied:
+    #: {(batch_id, table): rows now loaded}.
+    admitted: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def rows_loaded(self) -> int:
@@ -112,7 +120,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """CREATE TABLE IF NOT EXISTS cloudsword.quarantine (
             batch_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_number BIGINT NOT NULL,
-            reason VARCHAR NOT NULL, row_json VARCHAR)"""
+            reason VARCHAR NOT NULL, row_json VARCHAR,
+            pending BOOLEAN NOT NULL DEFAULT false)"""
+    )
+    # Homes made before late references were held (issue 18).
+    con.execute(
+        "ALTER TABLE cloudsword.quarantine ADD COLUMN IF NOT EXISTS pending BOOLEAN DEFAULT false"
     )
 
 
@@ -151,12 +164,21 @@ def ingest_batch(warehouse: Path, landing: Path, batch_id: str) -> BatchResult:
         if done and done[0] == "ingested":
             return BatchResult(batch_id, "already_ingested")
         now = datetime.now(UTC).replace(tzinfo=None)
+        newest = con.execute(
+            "SELECT max(batch_id) FROM cloudsword.batches WHERE status = 'ingested'"
+        ).fetchone()[0]
         con.execute("BEGIN TRANSACTION")
         try:
-            result = BatchResult(batch_id, "ingested")
+            result = BatchResult(
+                batch_id,
+                "ingested",
+                out_of_order=bool(newest and newest > batch_id),
+                unknown_files=_unknown_files(batch_dir),
+            )
             for name in INGEST_ORDER:
                 result.tables[name] = _ingest_table(con, TABLES[name], batch_dir, batch_id, now)
             _record_batch(con, batch_id, "ingested", result, now, None)
+            result.admitted = _admit_held_rows(con, now)
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")
@@ -164,6 +186,60 @@ def ingest_batch(warehouse: Path, landing: Path, batch_id: str) -> BatchResult:
                 _record_batch(con, batch_id, "failed", None, now, str(exc))
             raise
     return result
+
+
+def _admit_held_rows(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[tuple[str, str], int]:
+    """Load the held rows (quarantined only for a reference that had not arrived) whose
+    references exist now, under their own batch id and row number, as if they had been in order.
+
+    Late batches are normal in real feeds: B4's orders may name listings that only B2, sent
+    after B4, brings. Tables go in contract order, so a listing admitted here makes its orders
+    admissible in the same pass. Rows still missing a reference stay held, with their reason.
+    """
+    admitted: dict[tuple[str, str], int] = {}
+    for name in INGEST_ORDER:
+        table = TABLES[name]
+        held = con.execute(
+            "SELECT DISTINCT batch_id FROM cloudsword.quarantine "
+            "WHERE pending AND table_name = ? ORDER BY batch_id",
+            [name],
+        ).fetchall()
+        for (batch_id,) in held:
+            cols = ", ".join(
+                f'json_extract_string(row_json, {_quoted("$." + json.dumps(c))}) AS "{c}"'
+                for c in table.column_names
+            )
+            con.execute(
+                f"CREATE TEMP TABLE _source AS SELECT {cols}, row_number AS _row_number "
+                "FROM cloudsword.quarantine WHERE pending AND table_name = ? AND batch_id = ?",
+                [name, batch_id],
+            )
+            con.execute(_validate_sql(table, dict.fromkeys(table.column_names, "VARCHAR")))
+            names = ", ".join(f'"{c}"' for c in table.column_names)
+            n = con.execute(
+                f"INSERT INTO raw.{name} ({names}, _batch_id, _row_number, _ingested_at) "
+                f"SELECT {names}, ?, _row_number, ? FROM _checked WHERE len(_reasons) = 0 "
+                "ORDER BY _row_number",
+                [batch_id, now],
+            ).fetchone()[0]
+            if n:
+                con.execute(
+                    "DELETE FROM cloudsword.quarantine WHERE pending AND table_name = ? "
+                    "AND batch_id = ? AND row_number IN "
+                    "(SELECT _row_number FROM _checked WHERE len(_reasons) = 0)",
+                    [name, batch_id],
+                )
+                con.execute(
+                    "UPDATE cloudsword.batches SET rows_loaded = rows_loaded + ?, "
+                    "rows_quarantined = rows_quarantined - ? WHERE batch_id = ?",
+                    [n, n, batch_id],
+                )
+                admitted[(batch_id, name)] = n
+                log.warning(
+                    "%s/%s: %d held rows admitted; their references arrived", batch_id, name, n
+                )
+            con.execute("DROP TABLE _source; DROP TABLE _checked")
+    return admitted
 
 
 def _checked_batch_dir(landing: Path, batch_id: str) -> Path:
@@ -181,6 +257,22 @@ def _checked_batch_dir(landing: Path, batch_id: str) -> Path:
     return batch_dir
 
 
+def _unknown_files(batch_dir: Path) -> list[str]:
+    """Names in the batch folder that are neither a table file nor the marker: most likely a
+    misnamed table (`Orders.parquet`, `refunds.parquet`), which would otherwise be skipped
+    without a word."""
+    expected = {f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv")} | {SUCCESS_MARKER}
+    unknown = sorted(p.name for p in batch_dir.iterdir() if p.name not in expected)
+    if unknown:
+        log.warning(
+            "%s: %d file(s) are no contract table and were not read: %s",
+            batch_dir.name,
+            len(unknown),
+            ", ".join(unknown[:10]),
+        )
+    return unknown
+
+
 def _table_file(batch_dir: Path, table: str) -> Path | None:
     # A dangling link does not "exist" but must not pass as an absent table either.
     candidates = (batch_dir / f"{table}.parquet", batch_dir / f"{table}.csv")
@@ -195,6 +287,12 @@ def _table_file(batch_dir: Path, table: str) -> Path | None:
         raise BatchError(f"{path}: is a link; table files must be regular files in their batch")
     if not path.is_file():
         raise BatchError(f"{path}: is not a regular file")
+    if path.stat().st_nlink > 1:
+        # A hard link may share its bytes with any file on the disk (a hard link is what a
+        # symlink ban leaves open): only files that belong to the batch alone are read.
+        raise BatchError(
+            f"{path}: has {path.stat().st_nlink} hard links; copy the file into the batch instead"
+        )
     if path.stat().st_size == 0:
         raise BatchError(f"{path}: file is empty (expected Parquet, or CSV with a header row)")
     return path
@@ -225,7 +323,9 @@ def _ingest_table(
     )
     con.execute(
         "INSERT INTO cloudsword.quarantine "
-        "SELECT ?, ?, _row_number, array_to_string(_reasons, '; '), to_json(_original) "
+        "SELECT ?, ?, _row_number, array_to_string(_reasons, '; '), to_json(_original), "
+        # Held, not lost: a row whose only fault is a reference that has not arrived yet.
+        "len(_reasons) = _missing_references "
         "FROM _checked WHERE len(_reasons) > 0 ORDER BY _row_number",
         [batch_id, table.name],
     )
@@ -402,6 +502,15 @@ def _typed(column: Column, source_type: str) -> str:
     return f"TRY_CAST({src} AS {column.duckdb_type})"
 
 
+def _as_text(column: Column, source_type: str) -> str:
+    """The value as the file wrote it, for the quarantine's row_json (from which held rows are
+    read again): Parquet strings without the UTF8 annotation are decoded where they can be."""
+    src = f'_source."{column.name}"'
+    if source_type == "BLOB":
+        return f"coalesce(TRY(decode({src})), TRY_CAST({src} AS VARCHAR))"
+    return f"TRY_CAST({src} AS VARCHAR)"
+
+
 def _quoted(sql_text: str) -> str:
     return "'" + sql_text.replace("'", "''") + "'"
 
@@ -419,9 +528,7 @@ def _shown(table: Table, value_sql: str) -> str:
 def _validate_sql(table: Table, types: dict[str, str]) -> str:
     """SQL that types every row of ``_source`` and lists its contract violations."""
     typed = ", ".join(f'{_typed(c, types[c.name])} AS "{c.name}"' for c in table.columns)
-    original = ", ".join(
-        f'"{c.name}" := TRY_CAST(_source."{c.name}" AS VARCHAR)' for c in table.columns
-    )
+    original = ", ".join(f'"{c.name}" := {_as_text(c, types[c.name])}' for c in table.columns)
     checks: list[str] = []
     for c in table.columns:
         raw = f'_original."{c.name}"'
@@ -463,6 +570,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
         checks.append(f"CASE WHEN NOT ({cond}) THEN {_quoted(reason)} END")
 
     joins: list[str] = []
+    reference_checks: list[str] = []
     for i, fk in enumerate(table.foreign_keys):
         alias = f"fk{i}"
         on = " AND ".join(
@@ -474,7 +582,7 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
         if fk.when:
             applies += f" AND t.{fk.when}"
         shown = _shown(table, " || ',' || ".join(f't."{c}"' for c in fk.columns))
-        checks.append(
+        reference_checks.append(
             f'CASE WHEN {applies} AND {alias}."{fk.ref_columns[0]}" IS NULL THEN '
             f"{_quoted(', '.join(fk.columns) + ': ')} || {shown} || "
             f"{_quoted(' not found in ' + fk.table)} END"
@@ -506,7 +614,10 @@ def _validate_sql(table: Table, types: dict[str, str]) -> str:
             SELECT _source._row_number, {typed}, struct_pack({original}) AS _original
             FROM _source
         )
-        SELECT t.*, list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL) AS _reasons
+        SELECT t.*, list_filter([{", ".join(checks + reference_checks)}], lambda x: x IS NOT NULL)
+                AS _reasons,
+            len(list_filter([{", ".join(reference_checks) or "NULL"}], lambda x: x IS NOT NULL))
+                AS _missing_references
         FROM t {" ".join(joins)}
     """
 

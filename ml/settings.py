@@ -7,6 +7,8 @@ Dagster instance, quarantine and logs. Two homes never share state.
 from __future__ import annotations
 
 import os
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,19 @@ ENV_HOME = "CLOUDSWORD_HOME"
 
 #: Files a cloudsword process creates are readable by their owner only (see Home.ensure).
 PRIVATE_UMASK = 0o077
+
+#: Where an MLflow 3 SQLite store keeps absolute artifact URIs.
+MLFLOW_ARTIFACT_COLUMNS = (
+    ("experiments", "artifact_location"),
+    ("runs", "artifact_uri"),
+    ("model_versions", "storage_location"),
+    ("logged_models", "artifact_location"),
+)
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching strings that start with ``text`` (with \\ as escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @dataclass(frozen=True)
@@ -118,11 +133,41 @@ class Home:
         if not nux.exists():
             nux.parent.mkdir(exist_ok=True)
             nux.write_text("seen: 1\n")
+        self._relocate_mlflow()
         for folder in (self.root, self.mlflow_db.parent, self.dagster_home, self.logs):
             for path in folder.iterdir():
                 if path.is_file() and not path.is_symlink():
                     path.chmod(0o600)
         return self
+
+    def _relocate_mlflow(self) -> None:
+        """Point the MLflow store at this home's artifacts after the home was copied or moved.
+
+        MLflow keeps absolute artifact URIs (experiment, runs, model versions). Without this a
+        moved home would write new models into the old folder, and fail to load its champion once
+        that folder is gone. Only this home's own SQLite store is touched, only when it differs.
+        """
+        db = self.mlflow_db
+        if os.environ.get("CLOUDSWORD_MLFLOW_TRACKING_URI") or not db.is_file():
+            return
+        new = self.mlflow_artifacts.resolve().as_uri()
+        with closing(sqlite3.connect(db)) as con, con:
+            olds = [
+                row[0]
+                for row in con.execute(
+                    "SELECT artifact_location FROM experiments "
+                    "WHERE artifact_location LIKE 'file://%/mlflow/artifacts' "
+                    "AND artifact_location <> ?",
+                    [new],
+                )
+            ]
+            for old in olds:
+                for table, column in MLFLOW_ARTIFACT_COLUMNS:
+                    con.execute(
+                        f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                        f"WHERE {column} = ? OR {column} LIKE ? ESCAPE '\\'",
+                        [new, len(old) + 1, old, _like_prefix(old + "/")],
+                    )
 
     def export_env(self) -> None:
         """Point child processes (dbt, Dagster, MLflow) at this home."""

@@ -78,6 +78,11 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
 
     ingest_job = defs.resolve_job_def("ingest_batch")
     for batch_id in new:
+        if done and batch_id < max(done):
+            console.print(
+                f"[yellow]batch {batch_id} arrived after {max(done)}: rows of later batches "
+                "that waited for its listings or sellers are admitted[/]"
+            )
         if _execute(
             ingest_job, instance, paths, console, f"ingest {batch_id}", partition_key=batch_id
         ):

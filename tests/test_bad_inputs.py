@@ -172,6 +172,7 @@ def _check_loaded(
 ) -> Check:
     result = ingest_batch(path, w.landing, bid)
     assert result.status == "ingested"
+    assert result.unknown_files == planted.unknown_files
 
     def after(wh: Warehouse) -> None:
         _assert_quarantine(case, planted, result, wh, bid)

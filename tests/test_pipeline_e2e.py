@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 
 import dagster as dg
@@ -131,3 +133,23 @@ def test_second_run_changes_nothing(tiny_home: Path, cloudsword) -> None:
     assert _snapshot(tiny_home) == before
     assert len(instance.get_runs()) == runs_before
     instance.dispose()
+
+
+def test_a_moved_home_is_self_contained(tiny_home: Path, cloudsword, tmp_path: Path) -> None:
+    """Back up, restore, move to a bigger disk: the home keeps working and writes only inside
+    itself (issue 18: MLflow kept absolute artifact paths into the original folder)."""
+    copied = tmp_path / "copied"
+    shutil.copytree(tiny_home, copied, symlinks=True)
+    moved = tmp_path / "moved"
+    copied.rename(moved)
+    cloudsword(moved, "run", "--retrain")
+    assert not copied.exists(), "the moved home wrote into the folder it came from"
+    con = sqlite3.connect(moved / "mlflow" / "mlflow.db")
+    try:
+        locations = [r[0] for r in con.execute("SELECT storage_location FROM model_versions")]
+    finally:
+        con.close()
+    artifacts = (moved / "mlflow" / "artifacts").as_uri()
+    assert locations and all(loc.startswith(artifacts) for loc in locations), locations
+    # Every model version, the one trained after the move included, has its files here.
+    assert all(Path(loc.removeprefix("file://")).is_dir() for loc in locations), locations

@@ -13,9 +13,16 @@
     quarantines a key already ingested in an earlier batch; the anti join against the table keeps
     the first occurrence winning even so.
 -#}
+{#-
+    Rows not staged yet: those of batches the table has not seen, and those ingested after the
+    newest row it holds. The second catches rows held for a missing reference and admitted when
+    a late batch brought it: they keep their own (already staged) batch id, so the version order
+    of entities stays the order of batches.
+-#}
 {% macro unstaged_rows(source_table) -%}
 (select * from {{ source_table }}
- where _batch_id not in (select distinct _batch_id from {{ this }}))
+ where _batch_id not in (select distinct _batch_id from {{ this }})
+    or _ingested_at > (select max(_ingested_at) from {{ this }}))
 {%- endmacro %}
 
 {% macro _key_match(left, right, key_columns) -%}

@@ -38,8 +38,9 @@ TRANSLATOR = LayeredTranslator()
 
 
 def _staging_predates_incremental(warehouse: Path) -> bool:
-    """Whether a staging table was built before staging kept ``_batch_id``: its incremental
-    build could not tell staged batches from new ones, so it must be rebuilt in full."""
+    """Whether a staging table was built before staging kept ``_batch_id`` and
+    ``_ingested_at``: its incremental build could not tell staged rows from new ones, so it
+    must be rebuilt in full."""
     if not warehouse.exists():
         return False
     with connect(warehouse, read_only=True) as con:
@@ -48,7 +49,7 @@ def _staging_predates_incremental(warehouse: Path) -> bool:
                 "SELECT count(*) FROM duckdb_tables() t WHERE schema_name = 'staging' "
                 "AND table_name LIKE 'stg_%' AND table_name <> 'stg_lead_status_history' "
                 "AND NOT EXISTS (SELECT 1 FROM duckdb_columns() c WHERE c.table_oid = t.table_oid "
-                "AND c.column_name = '_batch_id')"
+                "AND c.column_name = '_ingested_at')"
             ).fetchone()[0]
         )
 

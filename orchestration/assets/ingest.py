@@ -39,6 +39,16 @@ def raw_tables(context: dg.AssetExecutionContext, home: CloudswordHome):
         raise dg.Failure(description=str(exc), metadata={"batch_id": batch_id}) from None
     if result.status == "already_ingested":
         context.log.info(f"batch {batch_id} was already ingested; nothing changed")
+    if result.unknown_files:
+        context.log.warning(
+            f"batch {batch_id}: not contract tables, not read: {', '.join(result.unknown_files)}"
+        )
+    if result.out_of_order:
+        context.log.warning(
+            f"batch {batch_id} arrived after a later batch: rows that waited for it are admitted"
+        )
+    for (held_in, table_name), n in result.admitted.items():
+        context.log.warning(f"{held_in}/{table_name}: {n} held rows admitted (references arrived)")
     for name, key in RAW_KEYS.items():
         table = result.tables.get(name)
         reasons = table.top_reasons if table else []
@@ -51,6 +61,8 @@ def raw_tables(context: dg.AssetExecutionContext, home: CloudswordHome):
                 "rows_read": table.rows_read if table else 0,
                 "dagster/row_count": table.rows_loaded if table else 0,
                 "rows_quarantined": table.rows_quarantined if table else 0,
+                "out_of_order": result.out_of_order,
+                "held_rows_admitted": sum(n for (_, t), n in result.admitted.items() if t == name),
                 "quarantine_reasons": dg.MetadataValue.md(
                     "\n".join(f"- {n} × {r}" for r, n in reasons) or "none"
                 ),

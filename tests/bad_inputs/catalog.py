@@ -58,6 +58,8 @@ class Planted:
     added: dict[str, list[int]] = field(default_factory=dict)
     #: (table, key column, key, column, value) that must be in the raw table exactly
     kept: list[tuple[str, str, str, str, object]] = field(default_factory=list)
+    #: files the ingestion must report as no contract table
+    unknown_files: list[str] = field(default_factory=list)
     #: the batch id to ingest when it is not the folder's name
     batch_id: str | None = None
     #: ("invalid" | "incomplete", name): where scan_landing must list the batch
@@ -178,6 +180,21 @@ def _link_out(w: Where, path: Path) -> None:
     target = w.outside / path.name
     shutil.move(path, target)
     path.symlink_to(target)
+
+
+def _hard_link_out(w: Where, path: Path) -> None:
+    # A hard link is a regular file that shares its bytes with one outside the batch.
+    w.outside.mkdir(exist_ok=True)
+    target = w.outside / path.name
+    shutil.move(path, target)
+    os.link(target, path)
+
+
+def _misnamed(w: Where) -> Planted:
+    """Orders sent as `Orders.parquet`: not read (the batch has no orders), but said so."""
+    n = read(w.batch, "orders").num_rows
+    (w.batch / "orders.parquet").rename(w.batch / "Orders.parquet")
+    return Planted(removed={"orders": list(range(1, n + 1))}, unknown_files=["Orders.parquet"])
 
 
 def _dangling(w: Where, path: Path) -> None:
@@ -552,6 +569,13 @@ CASES: list[Case] = [
         _replace_file("listings.parquet", _link_out),
     ),
     Case(
+        "hard_link_out_of_landing",
+        "listings.parquet is a hard link to a (valid) file outside landing",
+        "error",
+        r"listings\.parquet: has 2 hard links",
+        _replace_file("listings.parquet", _hard_link_out),
+    ),
+    Case(
         "dangling_symlink",
         "orders.parquet is a link to nothing",
         "error",
@@ -835,6 +859,13 @@ CASES: list[Case] = [
         "loaded",
         "",
         _keep("reviews", "text", ["长" * 1_000_000]),
+    ),
+    Case(
+        "misnamed_table_file",
+        "orders sent as Orders.parquet: not a contract table, reported, not read",
+        "loaded",
+        "",
+        _misnamed,
     ),
     Case(
         "extra_columns",

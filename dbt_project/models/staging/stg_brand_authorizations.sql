@@ -9,5 +9,6 @@ select
     cast(brand as VARCHAR) as brand,
     cast(seller_id as VARCHAR) as seller_id,
     cast(authorized_since as TIMESTAMP) as authorized_since,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

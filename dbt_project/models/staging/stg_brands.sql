@@ -10,5 +10,6 @@ select
     cast(category as VARCHAR) as category,
     cast(reference_price as DOUBLE) as reference_price,
     cast(rights_holder as VARCHAR) as rights_holder,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

@@ -12,5 +12,6 @@ select
     cast(outcome as VARCHAR) as outcome,
     cast(source as VARCHAR) as source,
     cast(decided_at as TIMESTAMP) as decided_at,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

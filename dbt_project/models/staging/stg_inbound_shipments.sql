@@ -15,5 +15,6 @@ select
     cast(weight_kg as DOUBLE) as weight_kg,
     cast(declared_category as VARCHAR) as declared_category,
     cast(received_at as TIMESTAMP) as received_at,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

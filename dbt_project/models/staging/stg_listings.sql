@@ -18,5 +18,6 @@ select
     cast(ship_from_city as VARCHAR) as ship_from_city,
     cast(ship_from_address as VARCHAR) as ship_from_address,
     cast(status as VARCHAR) as status,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

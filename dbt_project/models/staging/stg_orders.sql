@@ -15,5 +15,6 @@ select
     cast(buyer_province as VARCHAR) as buyer_province,
     cast(buyer_city as VARCHAR) as buyer_city,
     cast(refund_requested as BOOLEAN) as refund_requested,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

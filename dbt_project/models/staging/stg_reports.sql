@@ -13,5 +13,6 @@ select
     cast(reason as VARCHAR) as reason,
     cast(text as VARCHAR) as text,
     cast(created_at as TIMESTAMP) as created_at,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

@@ -12,5 +12,6 @@ select
     cast(rating as BIGINT) as rating,
     cast(text as VARCHAR) as text,
     cast(created_at as TIMESTAMP) as created_at,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

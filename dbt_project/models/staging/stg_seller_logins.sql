@@ -10,5 +10,6 @@ select
     cast(device_id as VARCHAR) as device_id,
     cast(ip as VARCHAR) as ip,
     cast(logged_in_at as TIMESTAMP) as logged_in_at,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

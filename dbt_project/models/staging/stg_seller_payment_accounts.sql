@@ -12,5 +12,6 @@ select
     cast(bank_name as VARCHAR) as bank_name,
     cast(holder_name as VARCHAR) as holder_name,
     cast(first_seen_at as TIMESTAMP) as first_seen_at,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated

@@ -15,5 +15,6 @@ select
     cast(phone as VARCHAR) as phone,
     cast(email as VARCHAR) as email,
     cast(id_document_hash as VARCHAR) as id_document_hash,
-    _batch_id
+    _batch_id,
+    _ingested_at
 from deduplicated
