@@ -2,8 +2,7 @@
 -- completeness, listing activity and brand mix, authorizations, payment accounts, log-ins,
 -- identifiers shared with other sellers, and inbound shipments, from events before as_of.
 -- Registration details and listing attributes come from their current version.
-{%- set identifier_kinds = ['payment_account', 'payment_holder', 'device', 'ip', 'phone', 'email',
-    'id_document', 'business_license', 'sender_address', 'sender_phone'] %}
+{%- set identifier_kinds = var('identifier_kinds').keys() | list %}
 {%- set shop_cues = text_cue_flags('lower(s.shop_name)', 'listing_text_cues') %}
 
 with spine as (

@@ -11,8 +11,7 @@
 --                 before as_of: a running count over each distinct B, looked up by ASOF join.
 -- A pair reached both ways is counted once (big_from: when it was reachable through B).
 -- The split point (var shared_identifier_big_group) only changes the cost, never a count.
-{%- set kinds = ['payment_account', 'payment_holder', 'device', 'ip', 'phone', 'email',
-    'id_document', 'business_license', 'sender_address', 'sender_phone'] %}
+{%- set kinds = var('identifier_kinds').keys() | list %}
 {%- set big_group = var('shared_identifier_big_group') %}
 
 with sellers as (
