@@ -40,9 +40,7 @@ def dimension(source: str | list[Any], variables: dict[str, Any]) -> list[tuple[
         return [(w, w) for w in windows]
     values = variables[source]
     if isinstance(values, dict):
-        return [
-            (str(k), str(v["about"] if isinstance(v, dict) else v)) for k, v in values.items()
-        ]
+        return [(str(k), str(v["about"] if isinstance(v, dict) else v)) for k, v in values.items()]
     return [(str(v), str(v)) for v in values]
 
 
