@@ -116,7 +116,7 @@
 {#-
     SQL of a feature with `measure` (one aggregate call) or `days_since`, over the rows of its
     event set joined to a spine with as_of. The window (on the event set's time column) and
-    `filter` become the aggregate's FILTER; `per` is filtered by the window alone.
+    `filter` become the aggregate's FILTER; `per` is filtered by the window and `per_filter`.
 -#}
 {% macro feature_aggregate(f, as_of='as_of') %}
     {%- set window_filters = [] -%}
@@ -129,7 +129,8 @@
     {%- endif -%}
     {%- set filters = window_filters + ([f['filter']] if f.get('filter') else []) -%}
     {%- set where = (' filter (where ' ~ filters | join(' and ') ~ ')') if filters else '' -%}
-    {%- set per_where = (' filter (where ' ~ window_filters | join(' and ') ~ ')') if window_filters else '' -%}
+    {%- set per_filters = window_filters + ([f['per_filter']] if f.get('per_filter') else []) -%}
+    {%- set per_where = (' filter (where ' ~ per_filters | join(' and ') ~ ')') if per_filters else '' -%}
     {%- if f.get('days_since') -%}
         {%- set expr = days_between(f['days_since'] ~ where, 'any_value(' ~ as_of ~ ')') -%}
     {%- elif f.get('per') -%}
@@ -177,5 +178,16 @@
 {% macro feature_selects(group, grain, aliases) %}
     {%- set cols = [] -%}
     {%- for f in feature_group(group, grain) -%}{%- do cols.append(feature_select(f, aliases)) -%}{%- endfor -%}
+    {{ return(cols) }}
+{% endmacro %}
+
+{#-
+    "expression as name" for every feature column of a model of var feature_models, in the
+    spec's order (see feature_select): the model's select list is the spec, so its columns
+    cannot drift from the docs. aliases: relation alias of each event set / group.
+-#}
+{% macro feature_model_selects(model, aliases) %}
+    {%- set cols = [] -%}
+    {%- for f in feature_model_columns(model) -%}{%- do cols.append(feature_select(f, aliases)) -%}{%- endfor -%}
     {{ return(cols) }}
 {% endmacro %}
