@@ -7,6 +7,7 @@ typed per ``ml/contract.py``, plus ``_batch_id``, ``_row_number`` and ``_ingeste
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import shutil
@@ -26,6 +27,9 @@ from ml.leads.registry import ensure_tables
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 DBT_PROJECT = CHECKOUT / "dbt_project"
+sys.path.insert(0, str(DBT_PROJECT / "scripts"))
+import feature_spec  # noqa: E402  (dbt_project/scripts is not a package)
+
 DBT = Path(sys.executable).with_name("dbt")
 
 T = datetime.fromisoformat
@@ -852,31 +856,48 @@ def test_no_label_leakage(built_home: Path, late_home: Path) -> None:
     )
 
 
-def _yaml_columns(folder: str) -> dict[str, dict[str, str]]:
+def _yaml_models(folder: str) -> dict[str, dict[str, Any]]:
     path = DBT_PROJECT / "models" / folder / f"_{folder}__models.yml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {
-        m["name"]: {c["name"]: c.get("description", "") for c in m["columns"]}
-        for m in doc["models"]
-    }
+    return {m["name"]: m for m in doc["models"]}
+
+
+def _table_columns(home: Path, schema: str, table: str) -> list[tuple[str, str]]:
+    return [
+        (r["column_name"], r["data_type"].lower())
+        for r in fetch(
+            home,
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+    ]
+
+
+def test_generated_yaml_lists_exactly_the_built_columns(built_home: Path) -> None:
+    """The YAML written from the spec (no warehouse) names every column of every intermediate
+    and mart model, in the built order, with its built type; and the feature columns of each
+    model are exactly those the spec declares for it, the same way round."""
+    spec_vars = feature_spec.load_vars(DBT_PROJECT)
+    for folder, schema in (("intermediate", "intermediate"), ("marts", "main")):
+        for name, model in _yaml_models(folder).items():
+            built = _table_columns(built_home, schema, name)
+            documented = [(c["name"], c.get("data_type")) for c in model["columns"]]
+            assert documented == built, f"{name}: YAML and table disagree"
+            assert all(c["description"] for c in model["columns"]), name
+            if name in spec_vars["feature_models"]:
+                declared = [f["name"] for f in feature_spec.model_features(name, spec_vars)]
+                assert declared == [c for c, _ in built if c.startswith(FAMILIES)], name
 
 
 def test_marts_hold_150_documented_features_across_four_families(built_home: Path) -> None:
-    documented = _yaml_columns("marts") | _yaml_columns("intermediate")
+    marts = _yaml_models("marts")
     features: set[str] = set()
-    for schema, table in [
-        ("main", "listing_features"),
-        ("main", "seller_features"),
-        ("main", "training_set"),
-        ("main", "seller_training_set"),
-        ("intermediate", "int_listing_product_features"),
-        ("intermediate", "int_seller_behaviour_features"),
-    ]:
-        columns = list(fetch(built_home, f"select * from {schema}.{table} limit 1")[0])
-        assert list(documented[table]) == columns, f"{table}: YAML and table disagree"
-        assert all(documented[table][c] for c in columns), f"{table}: column without description"
-        if schema == "main":
-            features |= {c for c in columns if c.startswith(FAMILIES)}
+    for table in ("listing_features", "seller_features", "training_set", "seller_training_set"):
+        assert marts[table]["config"]["contract"] == {"enforced": True}
+        features |= {
+            c for c, _ in _table_columns(built_home, "main", table) if c.startswith(FAMILIES)
+        }
     assert len(features) >= 150
     # The sell_cons_* / sell_rep_* copies on listings count as consumer / report metrics.
     family = {
@@ -889,5 +910,42 @@ def test_marts_hold_150_documented_features_across_four_families(built_home: Pat
     }
     per_family = {f: sum(v == f for v in family.values()) for f in FAMILIES}
     assert min(per_family.values()) >= 20, per_family
+    columns = {c["name"]: c for c in marts["listing_features"]["columns"]}
     for name in ("prod_kw_one_to_one", "rep_rights_holder_ip_claims_30d", "cons_refund_rate_7d"):
-        assert "Unit:" in documented["listing_features"][name]
+        assert "Unit:" in columns[name]["description"]
+    assert columns["cons_refund_rate_7d"]["config"]["meta"]["range"] == "share"
+
+
+# Digests of the four marts on this fixture (mart_digest), taken from the code before the feature
+# spec (commit cfd1753): expanding the features from the spec changed no name, order or value.
+# A deliberate change of features changes them: print the new ones with mart_digest and say why
+# in the commit.
+MART_DIGESTS = {
+    "listing_features": "574fe8e114065ab1693ce0d37d8af8e7e7427f5f21b2a11842cf4b2b1a926688",
+    "training_set": "1341157cf4f8f0a5cb42415fbd632d3e0d99d4225c27dc007e9396f4950c7547",
+    "seller_features": "85921522108a41b8bd1f51aa9f799c02ae3ce17680a8342d577ea1e10fdac885",
+    "seller_training_set": "457004a9f21f75e9f6b35179c5fb5262012bacd7ee3b45b1a8a20673ac0d20bb",
+}
+MART_KEYS = {
+    "listing_features": "listing_id",
+    "training_set": "listing_id",
+    "seller_features": "seller_id",
+    "seller_training_set": "seller_id",
+}
+
+
+def mart_digest(home: Path, table: str) -> str:
+    """sha256 of a mart's column names and every cell, rows by key. Doubles are written to 9
+    significant digits: DuckDB's parallel sums of doubles differ in the last bits from run to
+    run even with the same SQL."""
+    digest = hashlib.sha256()
+    rows = fetch(home, f"select * from main.{table} order by {MART_KEYS[table]}")
+    digest.update(repr(list(rows[0])).encode())
+    for row in rows:
+        cells = [f"{v:.9g}" if isinstance(v, float) else repr(v) for v in row.values()]
+        digest.update(repr(cells).encode())
+    return digest.hexdigest()
+
+
+def test_marts_have_the_values_of_before_the_feature_spec(built_home: Path) -> None:
+    assert {t: mart_digest(built_home, t) for t in MART_KEYS} == MART_DIGESTS

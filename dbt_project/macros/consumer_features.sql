@@ -1,6 +1,9 @@
 {#-
     Consumer-signal features at one grain, 'listing' or 'seller', for every (entity, as_of) of the
     grain's spine. Events are orders and reviews of the entity's listings strictly before as_of.
+    This macro builds the event sets of the spec group `consumer` (orders, buyers, reviews,
+    review_days, reviewers); the features themselves, their aggregates and their column order
+    come from the feature spec (dbt_project.yml, macros/feature_spec.sql).
 
     The event x spine CTEs are read twice each; `not materialized` has DuckDB run them twice
     instead of writing tens of millions of joined rows out and back (at scale large the seller
@@ -33,7 +36,7 @@ spine_orders as not materialized (
 
 order_features as (
     select {{ key }}, as_of,
-        {{ order_aggregates() | join(',\n        ') }}
+        {{ feature_aggregates('consumer', grain, 'orders') | join(',\n        ') }}
     from spine_orders
     group by {{ key }}, as_of
 ),
@@ -47,7 +50,7 @@ buyer_orders as (
 
 buyer_features as (
     select {{ key }}, as_of,
-        {{ buyer_aggregates() | join(',\n        ') }}
+        {{ feature_aggregates('consumer', grain, 'buyers') | join(',\n        ') }}
     from buyer_orders
     group by {{ key }}, as_of
 ),
@@ -64,7 +67,7 @@ spine_reviews as not materialized (
 
 review_features as (
     select {{ key }}, as_of,
-        {{ review_aggregates() | join(',\n        ') }}
+        {{ feature_aggregates('consumer', grain, 'reviews') | join(',\n        ') }}
     from spine_reviews
     group by {{ key }}, as_of
 ),
@@ -78,7 +81,7 @@ review_days as (
 
 burst_features as (
     select {{ key }}, as_of,
-        {{ review_burst_aggregates() | join(',\n        ') }}
+        {{ feature_aggregates('consumer', grain, 'review_days') | join(',\n        ') }}
     from review_days
     group by {{ key }}, as_of
 ),
@@ -107,9 +110,7 @@ reviewer_overlap as (
 
 overlap_features as (
     select {{ key }}, as_of,
-        avg(other_sellers) as cons_reviewer_other_sellers_mean_all,
-        {{ safe_divide('count(*) filter (where other_sellers >= ' ~ var('reviewer_multi_seller_min') ~ ')', 'count(*)') }}
-            as cons_reviewer_multi_seller_share_all
+        {{ feature_aggregates('consumer', grain, 'reviewers') | join(',\n        ') }}
     from reviewer_overlap
     group by {{ key }}, as_of
 )
@@ -117,22 +118,10 @@ overlap_features as (
 select
     s.{{ key }},
     s.as_of,
-    o.* exclude ({{ key }}, as_of),
-    {%- set w = var('feature_windows') %}
-    {%- if w | length >= 2 %}
-    -- Share of the longer window's orders that came in the shorter one: a sudden sales burst.
-    {{ safe_divide('o.cons_orders_' ~ w[0] ~ 'd', 'o.cons_orders_' ~ w[1] ~ 'd') }} as cons_orders_{{ w[0] }}d_of_{{ w[1] }}d_share,
-    {%- endif %}
-    {%- for w in feature_windows() %}
-    coalesce(b.cons_buyers_{{ window_suffix(w) }}, 0) as cons_buyers_{{ window_suffix(w) }},
-    {%- endfor %}
-    b.* exclude ({{ key }}, as_of{% for w in feature_windows() %}, cons_buyers_{{ window_suffix(w) }}{% endfor %}),
-    r.* exclude ({{ key }}, as_of),
-    {{ safe_divide('r.cons_reviews_all', 'o.cons_orders_all') }} as cons_reviews_per_order_all,
-    coalesce(bu.cons_review_burst_max_day_n_all, 0) as cons_review_burst_max_day_n_all,
-    bu.cons_review_burst_max_day_share_all,
-    coalesce(bu.cons_review_days_n_all, 0) as cons_review_days_n_all,
-    ov.* exclude ({{ key }}, as_of)
+    {#- Each feature read from the CTE of its event set; derived ratios divide two of them. #}
+    {{ feature_selects('consumer', grain, {
+        'orders': 'o', 'buyers': 'b', 'reviews': 'r', 'review_days': 'bu', 'reviewers': 'ov'
+    }) | join(',\n    ') }}
 from spine as s
 left join order_features as o on o.{{ key }} = s.{{ key }} and o.as_of = s.as_of
 left join buyer_features as b on b.{{ key }} = s.{{ key }} and b.as_of = s.as_of

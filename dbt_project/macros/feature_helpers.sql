@@ -1,7 +1,8 @@
 {#-
     Small building blocks of the feature SQL. Windowed features are expanded from the project
-    vars (feature_windows, reporter_types, report_reasons, *_text_cues) so that adding a window or
-    a reason is a one-line change in dbt_project.yml, not copy-pasted SQL.
+    vars (feature_windows, reporter_types, report_reasons, *_text_cues) through the feature spec
+    (macros/feature_spec.sql), so adding a window or a reason is a one-line change in
+    dbt_project.yml, not copy-pasted SQL.
 
     Point in time: every feature is computed for an (entity, as_of) pair and only looks at events
     strictly before as_of. The callers join events with `event_time < as_of`; in_window() then
@@ -37,11 +38,12 @@
     (({{ numerator }})::double / nullif(({{ denominator }})::double, 0))
 {%- endmacro %}
 
-{#- 1 if any of the configured listing text cues matches the text, per cue; as a dict. -#}
+{#- Per cue of a cues var (listing_text_cues, review_text_cues): 1 if its pattern matches the
+    text, else 0; as a dict cue -> SQL expression. -#}
 {% macro text_cue_flags(text_expr, cues_var) %}
     {%- set flags = {} -%}
-    {%- for name, pattern in var(cues_var).items() -%}
-        {%- do flags.update({name: "coalesce(regexp_matches(" ~ text_expr ~ ", '" ~ pattern | replace("'", "''") ~ "')::int, 0)"}) -%}
+    {%- for name, cue in var(cues_var).items() -%}
+        {%- do flags.update({name: "coalesce(regexp_matches(" ~ text_expr ~ ", '" ~ cue['pattern'] | replace("'", "''") ~ "')::int, 0)"}) -%}
     {%- endfor -%}
     {{ return(flags) }}
 {% endmacro %}

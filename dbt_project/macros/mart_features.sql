@@ -6,21 +6,22 @@
 
     spine: a relation or CTE name with listing_id and as_of. leading_columns: the identifying
     columns to put first (may use aliases sp = spine, l = current listing version).
+    The feature columns are those of var feature_models.listing_features, in its order: the
+    marts' YAML is generated from the spec and their contracts are enforced, so a column here
+    that the spec does not declare (or a type that drifts) fails the build.
 -#}
 {% macro listing_feature_query(spine, leading_columns) %}
-{%- set kept = seller_aggregate_columns() %}
 select
     {{ leading_columns | join(',\n    ') }},
     p.* exclude (listing_id, as_of),
     c.* exclude (listing_id, as_of),
     r.* exclude (listing_id, as_of),
-    {{ report_rate_columns('r', 'c') | join(',\n    ') }},
+    {{ feature_selects('report_rates', 'listing', {'report': 'r', 'consumer': 'c'}) | join(',\n    ') }},
     sb.* exclude (seller_id, as_of),
-    {%- for col in kept.consumer %}
-    sc.{{ col }} as sell_{{ col }},
-    {%- endfor %}
-    {%- for col in kept.report %}
-    sr.{{ col }} as sell_{{ col }},
+    {#- The seller's consumer and report aggregates the spec carries onto listings (renamed). #}
+    {%- set carried = {'int_seller_consumer_features': 'sc', 'int_seller_report_features': 'sr'} %}
+    {%- for f in feature_model_columns('listing_features') if f.get('carried_from') %}
+    {{ carried[f['carried_from']] }}.{{ f['source_name'] }} as {{ f['name'] }},
     {%- endfor %}
     -- How much of the seller's sales this one listing makes. The two sums add the same doubles in
     -- different orders, so a seller's only listing can come out a hair above 1: cap it.
@@ -43,52 +44,17 @@ left join {{ ref('int_seller_report_features') }} as sr
 {% endmacro %}
 
 {#-
-    Seller-level consumer and report aggregates a listing carries (renamed sell_cons_* and
-    sell_rep_*): only the longest window and all-time, to keep the listing vector compact.
--#}
-{% macro seller_aggregate_columns() %}
-    {%- set dropped = [] -%}
-    {%- for w in var('feature_windows')[:-1] -%}{%- do dropped.append('_' ~ w ~ 'd') -%}{%- endfor -%}
-    {%- set kept = {'consumer': [], 'report': []} -%}
-    {%- for family, model in [('consumer', 'int_seller_consumer_features'), ('report', 'int_seller_report_features')] -%}
-        {%- for col in feature_columns(ref(model)) -%}
-            {%- set ns = namespace(keep=true) -%}
-            {%- for d in dropped -%}
-                {%- if col.endswith(d) or (d ~ '_') in col -%}{%- set ns.keep = false -%}{%- endif -%}
-            {%- endfor -%}
-            {%- if ns.keep -%}{%- do kept[family].append(col) -%}{%- endif -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {{ return(kept) }}
-{% endmacro %}
-
-{#- Reports relative to sales volume (the same report count means more on a small listing). -#}
-{% macro report_rate_columns(rep, cons) %}
-    {%- set cols = [] -%}
-    {%- for w in [var('feature_windows') | last, 'all'] -%}
-        {%- set s = window_suffix(w) -%}
-        {%- do cols.append(safe_divide(rep ~ '.rep_consumer_' ~ s, cons ~ '.cons_orders_' ~ s) ~ ' as rep_consumer_per_order_' ~ s) -%}
-        {%- do cols.append(safe_divide(rep ~ '.rep_consumer_counterfeit_' ~ s, cons ~ '.cons_orders_' ~ s) ~ ' as rep_consumer_counterfeit_per_order_' ~ s) -%}
-        {%- do cols.append(safe_divide(rep ~ '.rep_reports_' ~ s, cons ~ '.cons_buyers_' ~ s) ~ ' as rep_reports_per_buyer_' ~ s) -%}
-    {%- endfor -%}
-    {{ return(cols) }}
-{% endmacro %}
-
-{#-
     The seller feature vector, shared by seller_features (as of the data's current time) and
     seller_training_set (as of each seller label's decision time), like listing_feature_query.
 -#}
 {% macro seller_feature_query(spine, leading_columns) %}
-{%- set last = var('feature_windows') | last %}
 select
     {{ leading_columns | join(',\n    ') }},
     b.* exclude (seller_id, as_of),
-    -- Goods received per unit sold: far more or far less than sold hints at off-book stock.
-    {{ safe_divide('b.sell_inbound_weight_kg_' ~ last ~ 'd', 'c.cons_units_' ~ last ~ 'd') }}
-        as sell_inbound_kg_per_unit_sold_{{ last }}d,
+    {{ feature_selects('seller_supply', 'seller', {'behaviour': 'b', 'consumer': 'c'}) | join(',\n    ') }},
     c.* exclude (seller_id, as_of),
     r.* exclude (seller_id, as_of),
-    {{ report_rate_columns('r', 'c') | join(',\n    ') }}
+    {{ feature_selects('report_rates', 'seller', {'report': 'r', 'consumer': 'c'}) | join(',\n    ') }}
 from {{ spine }} as sp
 inner join {{ ref('stg_sellers') }} as s on s.seller_id = sp.seller_id
 left join {{ ref('int_seller_behaviour_features') }} as b

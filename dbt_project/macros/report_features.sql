@@ -1,7 +1,8 @@
 {#-
     Report features (rep_*) at one grain, 'listing' or 'seller', for every (entity, as_of) of the
     grain's spine, from reports created strictly before as_of. A seller's reports are those that
-    name it and those about any of its listings.
+    name it and those about any of its listings. The features (by reporter type, reason and
+    window) and their order come from the spec group `report` (dbt_project.yml).
 -#}
 {% macro report_features(grain) %}
 {%- set key = grain ~ '_id' %}
@@ -31,11 +32,7 @@ spine_reports as (
 )
 
 select {{ key }}, as_of,
-    {{ report_aggregates() | join(',\n    ') }}
-    {%- if grain == 'seller' %},
-    count(distinct listing_id) as rep_reported_listings_n_all,
-    count(created_at) filter (where listing_id is null) as rep_seller_only_reports_all
-    {%- endif %}
+    {{ feature_aggregates('report', grain, 'reports') | join(',\n    ') }}
 from spine_reports
 group by {{ key }}, as_of
 {% endmacro %}

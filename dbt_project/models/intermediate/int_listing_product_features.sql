@@ -83,51 +83,58 @@ authorizations as (
     from spine as s
     inner join {{ ref('stg_brand_authorizations') }} as a
         on a.seller_id = s.seller_id and a.brand = s.brand and a.authorized_since < s.as_of
+),
+
+bespoke as (
+    select
+        s.listing_id,
+        s.as_of,
+        s.price as prod_price,
+        ln(s.price) as prod_log_price,
+        s.price_to_ref as prod_price_to_ref_ratio,
+        ln(s.price_to_ref) as prod_log_price_to_ref,
+        coalesce((s.price_to_ref < 0.5)::int, 0) as prod_price_below_half_ref,
+        coalesce((s.price_to_ref < 0.3)::int, 0) as prod_price_below_third_ref,
+        {%- for group in ['brand', 'category'] %}
+        {{ group }}_stats.n as prod_{{ group }}_listings_n,
+        case when {{ group }}_stats.n >= 3 and {{ group }}_stats.sd_price > 0
+            then (s.price - {{ group }}_stats.mean_price) / {{ group }}_stats.sd_price end as prod_price_z_{{ group }},
+        case when {{ group }}_stats.n >= 3 and {{ group }}_stats.sd_log > 0
+            then (ln(s.price) - {{ group }}_stats.mean_log) / {{ group }}_stats.sd_log end as prod_log_price_z_{{ group }},
+        {{ safe_divide('s.price', group ~ '_stats.mean_price') }} as prod_price_to_{{ group }}_mean_ratio,
+        {%- endfor %}
+        s.has_brand as prod_has_brand,
+        s.brand_unknown as prod_brand_unknown,
+        -- Claims a known brand without an authorization that started before as_of.
+        (s.has_brand = 1 and s.brand_unknown = 0 and auth.authorized_since is null)::int as prod_brand_unauthorized,
+        {{ days_between('auth.authorized_since', 's.as_of') }} as prod_brand_authorized_days,
+        s.category_mismatch as prod_category_mismatch,
+        s.title_len as prod_title_len,
+        s.description_len as prod_description_len,
+        s.description_missing as prod_description_missing,
+        s.image_missing as prod_image_missing,
+        s.ship_from_address_missing as prod_ship_from_address_missing,
+        coalesce(s.ship_from_other_city, 0) as prod_ship_from_other_city,
+        s.title_mentions_brand as prod_title_mentions_brand,
+        s.title_other_brands_n as prod_title_other_brands_n,
+        {%- for cue in cues %}
+        s.kw_{{ cue }} as prod_kw_{{ cue }},
+        {%- endfor %}
+        s.kw_cues_n as prod_kw_cues_n,
+        s.kw_title_cues_n as prod_kw_title_cues_n,
+        coalesce(phash.other_sellers, 0) as prod_image_other_sellers_n,
+        coalesce(phash.other_listings, 0) as prod_image_other_listings_n,
+        coalesce(title.other_sellers, 0) as prod_title_other_sellers_n,
+        greatest({{ days_between('s.created_at', 's.as_of') }}, 0) as prod_listing_age_days
+    from spine as s
+    left join brand_price_stats as brand_stats on brand_stats.listing_id = s.listing_id and brand_stats.as_of = s.as_of
+    left join category_price_stats as category_stats on category_stats.listing_id = s.listing_id and category_stats.as_of = s.as_of
+    left join image_phash_reuse as phash on phash.listing_id = s.listing_id and phash.as_of = s.as_of
+    left join title_key_reuse as title on title.listing_id = s.listing_id and title.as_of = s.as_of
+    left join authorizations as auth on auth.listing_id = s.listing_id and auth.as_of = s.as_of
 )
 
-select
-    s.listing_id,
-    s.as_of,
-    s.price as prod_price,
-    ln(s.price) as prod_log_price,
-    s.price_to_ref as prod_price_to_ref_ratio,
-    ln(s.price_to_ref) as prod_log_price_to_ref,
-    coalesce((s.price_to_ref < 0.5)::int, 0) as prod_price_below_half_ref,
-    coalesce((s.price_to_ref < 0.3)::int, 0) as prod_price_below_third_ref,
-    {%- for group in ['brand', 'category'] %}
-    {{ group }}_stats.n as prod_{{ group }}_listings_n,
-    case when {{ group }}_stats.n >= 3 and {{ group }}_stats.sd_price > 0
-        then (s.price - {{ group }}_stats.mean_price) / {{ group }}_stats.sd_price end as prod_price_z_{{ group }},
-    case when {{ group }}_stats.n >= 3 and {{ group }}_stats.sd_log > 0
-        then (ln(s.price) - {{ group }}_stats.mean_log) / {{ group }}_stats.sd_log end as prod_log_price_z_{{ group }},
-    {{ safe_divide('s.price', group ~ '_stats.mean_price') }} as prod_price_to_{{ group }}_mean_ratio,
-    {%- endfor %}
-    s.has_brand as prod_has_brand,
-    s.brand_unknown as prod_brand_unknown,
-    -- Claims a known brand without an authorization that started before as_of.
-    (s.has_brand = 1 and s.brand_unknown = 0 and auth.authorized_since is null)::int as prod_brand_unauthorized,
-    {{ days_between('auth.authorized_since', 's.as_of') }} as prod_brand_authorized_days,
-    s.category_mismatch as prod_category_mismatch,
-    s.title_len as prod_title_len,
-    s.description_len as prod_description_len,
-    s.description_missing as prod_description_missing,
-    s.image_missing as prod_image_missing,
-    s.ship_from_address_missing as prod_ship_from_address_missing,
-    coalesce(s.ship_from_other_city, 0) as prod_ship_from_other_city,
-    s.title_mentions_brand as prod_title_mentions_brand,
-    s.title_other_brands_n as prod_title_other_brands_n,
-    {%- for cue in cues %}
-    s.kw_{{ cue }} as prod_kw_{{ cue }},
-    {%- endfor %}
-    s.kw_cues_n as prod_kw_cues_n,
-    s.kw_title_cues_n as prod_kw_title_cues_n,
-    coalesce(phash.other_sellers, 0) as prod_image_other_sellers_n,
-    coalesce(phash.other_listings, 0) as prod_image_other_listings_n,
-    coalesce(title.other_sellers, 0) as prod_title_other_sellers_n,
-    greatest({{ days_between('s.created_at', 's.as_of') }}, 0) as prod_listing_age_days
-from spine as s
-left join brand_price_stats as brand_stats on brand_stats.listing_id = s.listing_id and brand_stats.as_of = s.as_of
-left join category_price_stats as category_stats on category_stats.listing_id = s.listing_id and category_stats.as_of = s.as_of
-left join image_phash_reuse as phash on phash.listing_id = s.listing_id and phash.as_of = s.as_of
-left join title_key_reuse as title on title.listing_id = s.listing_id and title.as_of = s.as_of
-left join authorizations as auth on auth.listing_id = s.listing_id and auth.as_of = s.as_of
+-- The select list, in column order, is the spec's (group product in dbt_project.yml).
+select listing_id, as_of,
+    {{ feature_model_selects('int_listing_product_features', {'bespoke': 'p'}) | join(',\n    ') }}
+from bespoke as p

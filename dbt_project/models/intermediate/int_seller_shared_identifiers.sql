@@ -11,8 +11,6 @@
 --                 before as_of: a running count over each distinct B, looked up by ASOF join.
 -- A pair reached both ways is counted once (big_from: when it was reachable through B).
 -- The split point (var shared_identifier_big_group) only changes the cost, never a count.
-{%- set kinds = ['payment_account', 'payment_holder', 'device', 'ip', 'phone', 'email',
-    'id_document', 'business_license', 'sender_address', 'sender_phone'] %}
 {%- set big_group = var('shared_identifier_big_group') %}
 
 with sellers as (
@@ -134,10 +132,8 @@ counts as (
     group by all
 )
 
+-- Per scope, the features of the spec group shared_identifiers (dbt_project.yml).
 select seller_id, as_of,
-    {%- for kind in kinds %}
-    coalesce(sum(n) filter (where scope = '{{ kind }}'), 0)::bigint as sell_shared_{{ kind }}_sellers_n,
-    {%- endfor %}
-    coalesce(sum(n) filter (where scope = 'any'), 0)::bigint as sell_shared_any_sellers_n
+    {{ feature_aggregates('shared_identifiers', 'seller', 'shared_identifiers') | join(',\n    ') }}
 from counts
 group by all

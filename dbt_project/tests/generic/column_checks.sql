@@ -9,14 +9,14 @@
       ranges     [{column, min_value, max_value, strict_min}] non-null values must lie in the range
                  (either bound may be omitted; strict_min makes the lower bound exclusive)
       flags      columns whose non-null values must lie in [0, 1]
-      features   true: also every feature column (by family prefix) by the naming rules of
-                 feature_range_checks (macros/test_checks.sql): numeric and finite; shares,
-                 rates, hhi and pct in [0, 1]; other features >= 0 except z-scores, logs,
-                 diffs and growths
+      unit_interval, non_negative, finite
+                 feature columns by the range of their spec (written into the model YAML by
+                 scripts/generate_model_yaml.py, never guessed from names): in [0, 1], >= 0, or
+                 any value; all three lists must be numeric and finite (no NaN, no infinity)
     Keys (unique, unique_combination), relationships and accepted_values stay separate tests.
 -#}
-{% test column_checks(model, not_null=[], ranges=[], flags=[], features=false,
-                      prefixes=['prod_', 'sell_', 'cons_', 'rep_']) %}
+{% test column_checks(model, not_null=[], ranges=[], flags=[], finite=[], unit_interval=[],
+                      non_negative=[]) %}
 {%- set checks = [] -%}
 {%- for col in not_null -%}
     {%- do checks.append((col ~ ' is null', adapter.quote(col) ~ ' is null')) -%}
@@ -31,13 +31,17 @@
         {%- do checks.append((r['column'] ~ ' > ' ~ r['max_value'], q ~ ' > ' ~ r['max_value'])) -%}
     {%- endif -%}
 {%- endfor -%}
-{%- for col in flags -%}
+{%- for col in flags + unit_interval -%}
     {%- set q = adapter.quote(col) -%}
     {%- do checks.append((col ~ ' outside [0, 1]', q ~ ' < 0 or ' ~ q ~ ' > 1')) -%}
 {%- endfor -%}
-{%- if features -%}
-    {%- do checks.extend(feature_range_checks(model, prefixes)) -%}
-{%- endif -%}
+{%- for col in finite + unit_interval + non_negative -%}
+    {%- set q = adapter.quote(col) -%}
+    {%- do checks.append((col ~ ' not finite', q ~ ' is not null and not isfinite(' ~ q ~ '::double)')) -%}
+{%- endfor -%}
+{%- for col in non_negative -%}
+    {%- do checks.append((col ~ ' negative', adapter.quote(col) ~ ' < 0')) -%}
+{%- endfor -%}
 {%- set ns = namespace(seen=[]) -%}
 {%- set unique_checks = [] -%}
 {%- for check in checks -%}
