@@ -44,8 +44,8 @@ def watched_sellers(con: duckdb.DuckDBPyConnection) -> pa.Array:
     if not parts:
         return pa.array([], pa.string())
     sql = " UNION ".join(parts)
-    table = con.execute(f"SELECT DISTINCT seller_id FROM ({sql}) WHERE seller_id IS NOT NULL")
-    return table.fetch_arrow_table().column(0).combine_chunks().cast(pa.string())
+    table = con.sql(f"SELECT DISTINCT seller_id FROM ({sql}) WHERE seller_id IS NOT NULL")
+    return table.to_arrow_table().column(0).combine_chunks().cast(pa.string())
 
 
 def needs_reasons(
@@ -105,7 +105,7 @@ def explain_listings(
             for c in model.features
         ]
         # hash_sql names columns bare; qualify nothing else that could clash inside the CTE.
-        batch = con.execute(
+        batch = con.sql(
             f"""
             WITH f AS (
                 SELECT *, {hash_sql(con, model.features)} AS _input_hash
@@ -119,8 +119,8 @@ def explain_listings(
               AND ls.model_version = $version
             ORDER BY f.listing_id
             """,
-            {"key": key, "version": version},
-        ).fetch_arrow_table()
+            params={"key": key, "version": version},
+        ).to_arrow_table()
         con.unregister("_explain_sellers")
         if batch.num_rows == 0:
             return 0
