@@ -22,7 +22,7 @@ from test_model import FAST, build_warehouse
 
 from ml.model import incremental, score_listings, train_and_register
 from ml.model.champion import load_champion
-from ml.model.compiled import compile_booster
+from ml.model.compiled import COMPILERS, compile_booster
 from ml.model.explain import UNEXPLAINED, explain_listings
 from ml.model.incremental import STATE_TABLE
 from ml.model.tracking import tracking
@@ -108,7 +108,7 @@ def test_rescoring_touches_only_changed_rows_and_equals_full(champion, tmp_path:
     warehouse, uri = _copy(champion, tmp_path)
     first = score_listings(warehouse, uri, T1, CONFIG)
     assert first.full and first.n_rescored == first.n_listings == 225
-    assert first.predictor == "lleaves", first.predictor_note
+    assert first.predictor == "treecode", first.predictor_note
     before = _scores(warehouse).set_index("listing_id")
 
     again = score_listings(warehouse, uri, T2, CONFIG)
@@ -242,18 +242,19 @@ def test_compilation_failure_falls_back_to_lightgbm(champion, tmp_path: Path, mo
     warehouse, uri = _copy(champion, tmp_path)
     compiled = score_listings(warehouse, uri, T1, CONFIG)
     cache = warehouse.parent / "cache" / "compiled_models"
-    assert compiled.predictor == "lleaves" and len(list(cache.glob("*.o"))) == 1
+    assert compiled.predictor == "treecode" and len(list(cache.glob("*.so"))) == 1
     assert "loaded" in score_listings(warehouse, uri, T1, CONFIG).predictor_note
 
     def broken(*args, **kwargs):
-        raise RuntimeError("no LLVM today")
+        raise RuntimeError("no compiler today")
 
-    monkeypatch.setattr("lleaves.Model.compile", broken)
-    shutil.rmtree(cache)
+    monkeypatch.setitem(COMPILERS, "treecode", broken)
+    monkeypatch.setitem(COMPILERS, "lleaves", broken)
     other = warehouse.parent / "other.duckdb"
     shutil.copy(champion[1], other)
     fallback = score_listings(other, uri, T1, CONFIG)
-    assert fallback.predictor == "lightgbm" and "no LLVM today" in fallback.predictor_note
+    assert fallback.predictor == "lightgbm"
+    assert fallback.predictor_note.count("no compiler today") == 2
     _assert_same(_scores(other), _scores(warehouse), skip=())
 
 
@@ -280,19 +281,18 @@ def test_compiled_champion_equals_lightgbm_on_real_features(
 ) -> None:
     model, x = _real_features(tiny_home)
     assert x.shape[0] > 100 and np.isnan(x).any(), "real features, with missing values"
-    compiled = compile_booster(model.booster, tmp_path, label="tiny")
-    assert compiled.margin is not None, compiled.reason
-    want = model.booster.predict(x, raw_score=True)
-    got = compiled.margin(x)
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     # Rows the data does not have: unseen/missing categories, all-missing and extreme values.
-    odd = np.repeat(x[:1], 4, axis=0)
+    odd = np.repeat(x[:1], 5, axis=0)
     odd[0, -2:] = np.nan
-    odd[1, -2:] = [10_000, 10_000]
+    odd[1, -2:] = [10_000, -0.5]
     odd[2, :] = np.nan
     odd[3, :-2] = 1e300
-    np.testing.assert_allclose(
-        compiled.margin(odd), model.booster.predict(odd, raw_score=True), rtol=0, atol=1e-6
-    )
+    odd[4, :-2] = 0.0
+    x = np.vstack([x, odd])
+    want = model.booster.predict(x, raw_score=True)
+    for kind in COMPILERS:
+        compiled = compile_booster(model.booster, tmp_path, label="tiny", compilers=(kind,))
+        assert compiled.kind == kind, compiled.reason
+        np.testing.assert_allclose(compiled.margin(x), want, rtol=0, atol=1e-6)
     # The pipeline itself scored with the compiled model, cached inside its home.
-    assert list((tiny_home / "cache" / "compiled_models").glob("*.o"))
+    assert list((tiny_home / "cache" / "compiled_models").glob("*.so"))

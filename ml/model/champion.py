@@ -49,7 +49,7 @@ def model_key(model: CounterfeitModel, version: str, config: ModelConfig) -> str
 def fast_margin(
     model: CounterfeitModel, version: str, home: Path, config: ModelConfig
 ) -> CompiledMargin:
-    """The compiled booster when enabled and it builds; otherwise None and the reason."""
+    """The compiled booster when enabled and it builds; otherwise no margin and the reason."""
     if not config.compile_model:
         return CompiledMargin(None, "compilation disabled (ModelConfig.compile_model)")
     return compile_booster(

@@ -56,7 +56,8 @@ class ModelConfig:
     """Reasons (SHAP contributions) are computed for listings scoring at least this, and for
     every listing of a seller in a ring or an open lead; the rest are not read by anyone."""
     compile_model: bool = True
-    """Score with the champion compiled by lleaves (same margins); LightGBM when False."""
+    """Score with the champion compiled to machine code (same margins, ml/model/compiled.py);
+    with LightGBM itself when False."""
     score_batch_rows: int = 262_144
     num_threads: int = 2
     """Threads for scoring. Training uses ``train_threads``: small data gains nothing from

@@ -3,7 +3,7 @@
 Only listings whose scoring input changed (or every listing, when the champion changed) are
 scored again; the rest keep their row and ``scored_at`` (``ml/model/incremental.py``). Reasons
 are computed only where someone reads them (``ml/model/explain.py``), and the booster runs
-compiled by lleaves when it builds (``ml/model/compiled.py``).
+compiled when it builds (``ml/model/compiled.py``).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class ScoringSummary:
     full: bool = True
     """Everything was rescored (first run, or the champion/calibration/settings changed)."""
     predictor: str = "lightgbm"
+    """What computed the margins: ``treecode`` or ``lleaves`` (compiled) or ``lightgbm``."""
     predictor_note: str = ""
 
     @property
@@ -193,6 +194,6 @@ def score_listings(
         n_explained=int(np.sum(explained)),
         n_sellers_recomputed=n_sellers_done,
         full=full,
-        predictor="lleaves" if compiled.margin else "lightgbm",
+        predictor=compiled.kind,
         predictor_note=compiled.reason,
     )

@@ -33,12 +33,12 @@ from orchestration.resources import CloudswordHome
     group_name="scoring",
 )
 def scores(context: dg.AssetExecutionContext, home: CloudswordHome):
-    """Score with `models:/<name>@champion` (compiled by lleaves) and write both tables in one
+    """Score with `models:/<name>@champion` (compiled when possible) and write both tables in one
     transaction."""
     paths = home.paths
     with home.writing():
         summary = score_listings(paths.warehouse, paths.mlflow_tracking_uri, scored_at=utc_now())
-    if summary.predictor != "lleaves":
+    if summary.predictor == "lightgbm":
         context.log.warning(f"scored with LightGBM, not compiled: {summary.predictor_note}")
     context.log.info(
         f"{'rescored all' if summary.full else 'rescored'} {summary.n_rescored} of "
