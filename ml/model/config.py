@@ -52,6 +52,12 @@ class ModelConfig:
     """Restrict training to these feature columns; empty means every prefixed column."""
     search_space: dict[str, tuple] = field(default_factory=_default_space)
     reasons_top_n: int = 3
+    reasons_min_score: float = 0.5
+    """Reasons (SHAP contributions) are computed for listings scoring at least this, and for
+    every listing of a seller in a ring or an open lead; the rest are not read by anyone."""
+    compile_model: bool = True
+    """Score with the champion compiled to machine code (same margins, ml/model/compiled.py);
+    with LightGBM itself when False."""
     score_batch_rows: int = 262_144
     num_threads: int = 2
     """Threads for scoring. Training uses ``train_threads``: small data gains nothing from

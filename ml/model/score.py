@@ -1,60 +1,42 @@
-"""Scoring every active listing and every seller with the champion model, with reasons."""
+"""Scoring active listings and sellers with the champion model, incrementally, with reasons.
+
+Only listings whose scoring input changed (or every listing, when the champion changed) are
+scored again; the rest keep their row and ``scored_at`` (``ml/model/incremental.py``). Reasons
+are computed only where someone reads them (``ml/model/explain.py``), and the booster runs
+compiled when it builds (``ml/model/compiled.py``).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import mlflow
+import duckdb
 import numpy as np
 import pyarrow as pa
 
+from ml.model import incremental
+from ml.model.champion import fast_margin, load_champion, model_key
+from ml.model.compiled import Margin
 from ml.model.config import CATEGORICALS, ModelConfig
-from ml.model.data import INACTIVE_STATUSES, LISTING_TABLE, feature_columns
-from ml.model.reasons import top_reasons
-from ml.model.registry import CHAMPION, version_by_alias
-from ml.model.tracking import tracking
-from ml.warehouse import connect, table_exists
+from ml.model.data import LISTING_TABLE, feature_columns
+from ml.model.explain import needs_reasons, reasons_for, watched_sellers
+from ml.model.incremental import HIGH_RISK
+from ml.model.pyfunc_model import CounterfeitModel
+from ml.warehouse import connect
 
-HIGH_RISK = 0.5
-#: A seller's base risk combines its riskiest few listings (noisy-or), see SELLER_SQL.
-SELLER_TOP_LISTINGS = 3
+log = logging.getLogger(__name__)
 
-LISTING_DDL = """
-CREATE OR REPLACE TABLE main.listing_scores (
-    listing_id VARCHAR PRIMARY KEY, seller_id VARCHAR, brand VARCHAR, category VARCHAR,
-    counterfeit_score DOUBLE, model_version VARCHAR, scored_at TIMESTAMP, top_reasons VARCHAR[])
-"""
-SELLER_DDL = """
-CREATE OR REPLACE TABLE main.seller_base_scores (
-    seller_id VARCHAR PRIMARY KEY, base_risk_score DOUBLE, n_listings_scored BIGINT,
-    n_high_risk_listings BIGINT, max_listing_score DOUBLE, model_version VARCHAR,
-    scored_at TIMESTAMP)
-"""
-# Base risk = 1 - prod(1 - p) over the seller's top listings: the chance that at least one of
-# its riskiest listings is counterfeit (independence assumed). Top few only, so a large honest
-# shop is not pushed up by many small scores. Sellers without active listings get 0.
-SELLER_SQL = f"""
-INSERT INTO main.seller_base_scores
-WITH ranked AS (
-    SELECT seller_id, counterfeit_score AS s,
-           row_number() OVER (PARTITION BY seller_id ORDER BY counterfeit_score DESC) AS rn
-    FROM main.listing_scores),
-agg AS (
-    SELECT seller_id, 1 - product(1 - s) FILTER (WHERE rn <= {SELLER_TOP_LISTINGS}) AS risk,
-           count(*) AS n, count(*) FILTER (WHERE s >= {HIGH_RISK}) AS high, max(s) AS top
-    FROM ranked GROUP BY seller_id),
-sellers AS ({{sellers}})
-SELECT s.seller_id, coalesce(a.risk, 0.0), coalesce(a.n, 0), coalesce(a.high, 0), a.top, ?, ?
-FROM sellers s LEFT JOIN agg a USING (seller_id)
-"""
+__all__ = ["ScoringSummary", "load_champion", "score_listings"]
 
 
 @dataclass
 class ScoringSummary:
     n_listings: int
+    """Active listings in ``listing_scores`` after the run."""
     n_sellers: int
     n_sellers_with_listings: int
     model_name: str
@@ -66,129 +48,152 @@ class ScoringSummary:
     seconds: float = 0.0
     model_seconds: float = 0.0
     """Time spent in the model alone (booster + calibration), for throughput."""
+    n_rescored: int = 0
+    """Listings scored in this run (new, changed, or all on a champion change)."""
+    n_explained: int = 0
+    """Of those, listings whose reasons were computed."""
+    n_sellers_recomputed: int = 0
+    full: bool = True
+    """Everything was rescored (first run, or the champion/calibration/settings changed)."""
+    predictor: str = "lightgbm"
+    """What computed the margins: ``treecode`` or ``lleaves`` (compiled) or ``lightgbm``."""
+    predictor_note: str = ""
 
     @property
     def listings_per_second(self) -> float:
-        return self.n_listings / self.model_seconds if self.model_seconds else float("nan")
+        return self.n_rescored / self.model_seconds if self.model_seconds else float("nan")
 
 
-def load_champion(tracking_uri: str, model_name: str):
-    """The champion pyfunc's Python model (booster, vocabularies, calibration) and its version."""
-    with tracking(tracking_uri) as client:
-        version = version_by_alias(client, model_name, CHAMPION)
-        if version is None:
-            raise LookupError(f"no {CHAMPION} for model {model_name!r}: train a model first")
-        loaded = mlflow.pyfunc.load_model(f"models:/{model_name}@{CHAMPION}")
-    return loaded.unwrap_python_model(), str(version.version)
-
-
-def _select(con, model) -> str:
+def _select(con: duckdb.DuckDBPyConnection, model: CounterfeitModel) -> str:
     present = set(feature_columns(con, LISTING_TABLE))
     cols = [
         f'CAST("{f}" AS DOUBLE) AS "{f}"' if f in present else f'NULL::DOUBLE AS "{f}"'
         for f in model.features
     ]
-    inactive = ", ".join(f"'{s}'" for s in INACTIVE_STATUSES)
     return (
         f"SELECT listing_id, seller_id, {', '.join(CATEGORICALS)}, {', '.join(cols)} "
-        f"FROM {LISTING_TABLE} WHERE coalesce(status, '') NOT IN ({inactive})"
+        f"FROM {LISTING_TABLE} SEMI JOIN _todo USING (listing_id)"
     )
 
 
-def _score_batches(con, model, config: ModelConfig) -> tuple[pa.Table, float]:
-    """Stream Arrow batches from DuckDB; score and explain each batch with NumPy."""
+def _empty_scored() -> pa.Table:
+    strings = {n: pa.array([], pa.string()) for n in ("listing_id", "seller_id", *CATEGORICALS)}
+    return pa.table(
+        {
+            **strings,
+            "counterfeit_score": pa.array([], pa.float64()),
+            "top_reasons": pa.array([], pa.list_(pa.string())),
+            "explained": pa.array([], pa.bool_()),
+        }
+    )
+
+
+def _score_batches(
+    con: duckdb.DuckDBPyConnection, model: CounterfeitModel, margin: Margin, config: ModelConfig
+) -> tuple[pa.Table, float]:
+    """Stream the listings to score as Arrow batches; score each with NumPy and explain the
+    rows someone will read."""
+    watched = watched_sellers(con)
     parts, model_seconds = [], 0.0
     reader = con.sql(_select(con, model)).to_arrow_reader(config.score_batch_rows)
     for batch in reader:
         x = model.matrix_from_arrow(batch)
         t0 = time.perf_counter()
-        score = model.probability(x)
+        score = model.calibrate(margin(x))
         model_seconds += time.perf_counter() - t0
-        reasons = top_reasons(
-            model.contributions(x), x, model.columns, model.vocab, config.reasons_top_n
-        )
+        seller_ids = batch.column("seller_id").cast(pa.string())
+        need = needs_reasons(score, seller_ids, watched, config.reasons_min_score)
+        reasons = reasons_for(model, x, need, config.reasons_top_n)
         parts.append(
             pa.table(
                 {
                     "listing_id": batch.column("listing_id").cast(pa.string()),
-                    "seller_id": batch.column("seller_id").cast(pa.string()),
+                    "seller_id": seller_ids,
                     "brand": batch.column("brand").cast(pa.string()),
                     "category": batch.column("category").cast(pa.string()),
                     "counterfeit_score": pa.array(score, pa.float64()),
                     "top_reasons": pa.array(reasons, pa.list_(pa.string())),
+                    "explained": pa.array(need, pa.bool_()),
                 }
             )
         )
-    if not parts:
-        empty = {n: pa.array([], pa.string()) for n in ("listing_id", "seller_id", *CATEGORICALS)}
-        return pa.table(
-            {
-                **empty,
-                "counterfeit_score": pa.array([], pa.float64()),
-                "top_reasons": pa.array([], pa.list_(pa.string())),
-            }
-        ), 0.0
-    return pa.concat_tables(parts), model_seconds
+    return (pa.concat_tables(parts) if parts else _empty_scored()), model_seconds
+
+
+def _summarise(con: duckdb.DuckDBPyConnection) -> dict:
+    """The ScoringSummary fields that describe the tables after the run (all rows, not only
+    the rescored ones)."""
+    n, q50, q90, q99, mean, top_score, high = con.execute(
+        "SELECT count(*), quantile_cont(counterfeit_score, 0.5), "
+        "quantile_cont(counterfeit_score, 0.9), quantile_cont(counterfeit_score, 0.99), "
+        "avg(counterfeit_score), max(counterfeit_score), "
+        f"count(*) FILTER (WHERE counterfeit_score >= {HIGH_RISK}) FROM main.listing_scores"
+    ).fetchone()
+    quantiles = {"p50": q50, "p90": q90, "p99": q99, "mean": mean, "max": top_score} if n else {}
+    n_sellers, n_with = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE n_listings_scored > 0) "
+        "FROM main.seller_base_scores"
+    ).fetchone()
+    top = (
+        con.execute(
+            "SELECT listing_id, seller_id, brand, category, "
+            "round(counterfeit_score, 4) AS score, top_reasons FROM main.listing_scores "
+            "ORDER BY counterfeit_score DESC, listing_id LIMIT 10"
+        )
+        .df()
+        .to_dict("records")
+    )
+    return {
+        "n_listings": int(n),
+        "n_sellers": int(n_sellers),
+        "n_sellers_with_listings": int(n_with),
+        "quantiles": {k: float(v) for k, v in quantiles.items()},
+        "n_above_0_5": int(high),
+        "top": [{**r, "top_reasons": list(r["top_reasons"])} for r in top],
+    }
 
 
 def score_listings(
     warehouse: Path, tracking_uri: str, scored_at: datetime, config: ModelConfig | None = None
 ) -> ScoringSummary:
-    """Score every listing not taken down with ``models:/<name>@champion`` and write
-    ``main.listing_scores`` and ``main.seller_base_scores`` in one transaction."""
+    """Score new and changed active listings with ``models:/<name>@champion`` (all of them when
+    the champion changed), drop listings no longer active, recompute the affected sellers, and
+    write ``main.listing_scores``, ``main.seller_base_scores`` and the scoring state in one
+    transaction."""
     config = config or ModelConfig()
     started = time.perf_counter()
     model, version = load_champion(tracking_uri, config.model_name)
+    key = model_key(model, version, config)
+    compiled = fast_margin(model, version, warehouse.parent, config)
+    if compiled.margin is None:
+        log.warning("scoring with LightGBM: %s", compiled.reason)
+    margin = compiled.margin or model.margin
     with connect(warehouse) as con:
         con.execute("SET enable_progress_bar = false")
-        scored, model_seconds = _score_batches(con, model, config)
-        sellers = "SELECT seller_id FROM main.listing_features"
-        if table_exists(con, "main", "seller_features"):
-            sellers += " UNION SELECT seller_id FROM main.seller_features"
+        full = incremental.plan(con, model.features, key, version)
+        scored, model_seconds = _score_batches(con, model, margin, config)
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(LISTING_DDL)
             con.register("scored_batch", scored)
-            con.execute(
-                "INSERT INTO main.listing_scores SELECT listing_id, seller_id, brand, category, "
-                "counterfeit_score, ?, ?, top_reasons FROM scored_batch",
-                [version, scored_at],
-            )
+            n_sellers_done = incremental.write(con, "scored_batch", full, key, version, scored_at)
             con.unregister("scored_batch")
-            con.execute(SELLER_DDL)
-            con.execute(SELLER_SQL.format(sellers=sellers), [version, scored_at])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-        n_sellers, n_with = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE n_listings_scored > 0) "
-            "FROM main.seller_base_scores"
-        ).fetchone()
-        top = (
-            con.execute(
-                "SELECT listing_id, seller_id, brand, category, "
-                "round(counterfeit_score, 4) AS score, top_reasons FROM main.listing_scores "
-                "ORDER BY counterfeit_score DESC, listing_id LIMIT 10"
-            )
-            .df()
-            .to_dict("records")
-        )
-    scores = scored.column("counterfeit_score").to_numpy()
-    quantiles: dict[str, float] = {}
-    if len(scores):
-        quantiles = {f"p{q}": float(np.quantile(scores, q / 100)) for q in (50, 90, 99)}
-        quantiles |= {"mean": float(scores.mean()), "max": float(scores.max())}
+        tables = _summarise(con)
+    explained = scored.column("explained").to_numpy(zero_copy_only=False)
     return ScoringSummary(
-        n_listings=len(scores),
-        n_sellers=int(n_sellers),
-        n_sellers_with_listings=int(n_with),
+        **tables,
         model_name=config.model_name,
         model_version=version,
         scored_at=scored_at,
-        quantiles=quantiles,
-        n_above_0_5=int((scores >= HIGH_RISK).sum()),
-        top=[{**r, "top_reasons": list(r["top_reasons"])} for r in top],
         seconds=time.perf_counter() - started,
         model_seconds=model_seconds,
+        n_rescored=scored.num_rows,
+        n_explained=int(np.sum(explained)),
+        n_sellers_recomputed=n_sellers_done,
+        full=full,
+        predictor=compiled.kind,
+        predictor_note=compiled.reason,
     )

@@ -1,4 +1,5 @@
-"""Scores: every active listing and every seller scored by the champion model, with reasons."""
+"""Scores: active listings and sellers scored by the champion model, incrementally, with reasons
+where investigators read them."""
 
 import dagster as dg
 
@@ -13,7 +14,9 @@ from orchestration.resources import CloudswordHome
         dg.AssetSpec(
             "listing_scores",
             deps=["listing_model", dg.AssetKey(["main", "listing_features"])],
-            description="Calibrated counterfeit probability and top reasons for every listing.",
+            description="Calibrated counterfeit probability for every active listing; top "
+            "reasons for high scores and sellers under investigation. Only new/changed "
+            "listings are rescored, all of them when the champion changes.",
             kinds={"lightgbm", "duckdb"},
         ),
         dg.AssetSpec(
@@ -30,13 +33,18 @@ from orchestration.resources import CloudswordHome
     group_name="scoring",
 )
 def scores(context: dg.AssetExecutionContext, home: CloudswordHome):
-    """Score with `models:/<name>@champion` and write both tables in one transaction."""
+    """Score with `models:/<name>@champion` (compiled when possible) and write both tables in one
+    transaction."""
     paths = home.paths
     with home.writing():
         summary = score_listings(paths.warehouse, paths.mlflow_tracking_uri, scored_at=utc_now())
+    if summary.predictor == "lightgbm":
+        context.log.warning(f"scored with LightGBM, not compiled: {summary.predictor_note}")
     context.log.info(
-        f"scored {summary.n_listings} listings and {summary.n_sellers} sellers "
-        f"with model version {summary.model_version}"
+        f"{'rescored all' if summary.full else 'rescored'} {summary.n_rescored} of "
+        f"{summary.n_listings} active listings ({summary.n_explained} with reasons) and "
+        f"{summary.n_sellers_recomputed} of {summary.n_sellers} sellers with model version "
+        f"{summary.model_version} ({summary.predictor}: {summary.predictor_note})"
     )
     yield dg.MaterializeResult(
         asset_key="listing_scores",
@@ -45,6 +53,10 @@ def scores(context: dg.AssetExecutionContext, home: CloudswordHome):
                 "dagster/row_count": summary.n_listings,
                 "model_version": summary.model_version,
                 "above_0_5": summary.n_above_0_5,
+                "rescored": summary.n_rescored,
+                "rescored_all": summary.full,
+                "explained": summary.n_explained,
+                "predictor": summary.predictor,
                 "score_quantiles": {k: round(v, 4) for k, v in summary.quantiles.items()},
                 "model_listings_per_second": round(summary.listings_per_second),
                 "top_10": markdown_table(summary.top),
@@ -57,6 +69,7 @@ def scores(context: dg.AssetExecutionContext, home: CloudswordHome):
         metadata={
             "dagster/row_count": summary.n_sellers,
             "sellers_with_active_listings": summary.n_sellers_with_listings,
+            "recomputed": summary.n_sellers_recomputed,
             "model_version": summary.model_version,
         },
     )
