@@ -40,8 +40,16 @@ TRANSLATOR = LayeredTranslator()
 
 #: Jobs whose later steps need these modules (mlflow, LightGBM, igraph: 10 s or more of imports).
 #: They are imported in the background while dbt builds, when this process only waits for dbt.
+#: MLflow's SQL stores import SQLAlchemy and alembic on a client's first use: seconds more.
 WARM_JOBS = {"process_batches", "refresh"}
-WARM_MODULES = ("ml.model", "mlflow.lightgbm", "ml.network", "ml.leads")
+WARM_MODULES = (
+    "ml.model",
+    "mlflow.lightgbm",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "ml.network",
+    "ml.leads",
+)
 
 
 def _warm_imports() -> None:
