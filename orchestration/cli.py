@@ -118,19 +118,44 @@ def generate(
 def run(
     home: HomeOption = None,
     retrain: Annotated[
-        bool, typer.Option(help="Retrain the model even without new outcomes.")
+        bool,
+        typer.Option(help="Then retrain the model (the train job), even without new outcomes."),
     ] = False,
 ) -> None:
     """Process every complete batch not yet processed, then bring every asset up to date.
 
-    Runs go through the Dagster instance under HOME/dagster, so they show in `cloudsword ui`.
-    A second run without new data changes nothing.
+    Scores use the current champion model; training is `cloudsword train`'s job (or --retrain),
+    except in a home that has no model yet. Runs go through the Dagster instance under
+    HOME/dagster, so they show in `cloudsword ui`. A second run without new data changes nothing.
     """
     from orchestration.runner import run_pipeline
 
     paths = _home(home)
     outcome = run_pipeline(paths, retrain=retrain, console=console)
     if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def train(
+    home: HomeOption = None,
+    if_due: Annotated[
+        bool,
+        typer.Option(
+            "--if-due",
+            help="Only train if enough new outcomes arrived since the champion's data cutoff.",
+        ),
+    ] = False,
+) -> None:
+    """Retrain the listing model, then re-score, re-trace and re-export the leads.
+
+    The new model becomes champion only if it passes the promotion gate. Under `cloudsword ui`
+    the train_when_due sensor and the weekly_retrain schedule start the same job.
+    """
+    from orchestration.runner import train_model
+
+    if not train_model(_home(home), force=not if_due, console=console):
         raise typer.Exit(1)
 
 

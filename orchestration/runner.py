@@ -1,4 +1,8 @@
-"""`cloudsword run`: ingest new batches and refresh downstream, in the home's Dagster instance.
+"""`cloudsword run` and `cloudsword train`, executing the jobs in the home's Dagster instance.
+
+`cloudsword run` ingests new batches (``ingest_batch``, one run per batch) and then refreshes
+downstream (``refresh``): it never trains once a champion exists (a fresh home's first refresh
+does, so it gets scores). `cloudsword train` (and `run --retrain`) executes the ``train`` job.
 
 The jobs run in this process (``execute_in_process``) but against the instance under
 ``$CLOUDSWORD_HOME/dagster``, so every run, its logs and its asset metadata show in the UI exactly
@@ -38,6 +42,9 @@ FOLLOWED = {
 }
 #: The asset whose materialization says the whole pipeline is up to date.
 LAST_ASSET = dg.AssetKey(["lead_exports"])
+MODEL_ASSET = dg.AssetKey(["listing_model"])
+#: Jobs that rewrite scores and leads: if the newest of them failed, outputs may be half updated.
+DOWNSTREAM_JOBS = ("refresh", "process_batches", "train")
 #: Under the home's Dagster folder: one lock file per run this process is executing.
 RUNNING_DIR = "running"
 ABANDONED = "The `cloudsword run` process executing this run ended before the run did (killed?)."
@@ -49,10 +56,12 @@ class PipelineOutcome:
     failed: list[str] = field(default_factory=list)
     refreshed: bool = False
     refresh_failed: bool = False
+    trained: bool = False
+    train_failed: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.refresh_failed
+        return not self.failed and not self.refresh_failed and not self.train_failed
 
 
 def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> PipelineOutcome:
@@ -93,23 +102,75 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
             console.print(f"[red]batch {batch_id} failed; later batches wait until it is fixed[/]")
             break
 
-    if outcome.ingested or retrain or not _downstream_current(instance, paths):
-        run_config = dict(QUIET_LOGS)
-        if retrain:
-            run_config["ops"] = {"listing_model": {"config": {"force_retrain": True}}}
+    if outcome.ingested or not _downstream_current(instance, paths):
         outcome.refreshed = True
         outcome.refresh_failed = not _execute(
-            defs.resolve_job_def("refresh"),
-            instance,
-            paths,
-            console,
-            "refresh",
-            run_config=run_config,
+            defs.resolve_job_def("refresh"), instance, paths, console, "refresh"
         )
-    else:
+    elif not retrain:
         console.print("Everything is up to date; nothing to do.")
+    if retrain and not outcome.refresh_failed:
+        outcome.trained = True
+        outcome.train_failed = not _train(defs, instance, paths, console, force=True)
+    elif outcome.refreshed and not outcome.refresh_failed:
+        _hint_if_training_due(instance, console)
     instance.dispose()
     return outcome
+
+
+def train_model(paths: Home, *, force: bool, console: Console) -> bool:
+    """Execute the ``train`` job: retrain (when due, or always if ``force``), then re-score
+    through leads with the champion. Needs a warehouse that ``cloudsword run`` has built."""
+    from orchestration.definitions import defs
+
+    if not paths.warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {paths.warehouse}: run `cloudsword run` first")
+    instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
+    try:
+        for run in fail_abandoned_runs(instance, paths):
+            console.print(
+                f"[yellow]run {run.run_id[:8]} ({run.job_name}) was interrupted; marked failed[/]"
+            )
+        return _train(defs, instance, paths, console, force=force)
+    finally:
+        instance.dispose()
+
+
+def _train(
+    defs: dg.Definitions, instance: dg.DagsterInstance, paths: Home, console: Console, force: bool
+) -> bool:
+    from orchestration.assets.model import listing_model_config
+
+    ok = _execute(
+        defs.resolve_job_def("train"),
+        instance,
+        paths,
+        console,
+        "train",
+        run_config={**QUIET_LOGS, **listing_model_config("always" if force else "if_due")},
+    )
+    event = instance.get_latest_materialization_event(MODEL_ASSET)
+    if ok and event is not None and event.asset_materialization is not None:
+        metadata = event.asset_materialization.metadata
+        why = metadata.get("why")
+        if metadata.get("trained") and metadata["trained"].value:
+            console.print(f"model: {metadata['decision'].value}")
+        elif why is not None:
+            console.print(f"model: not trained ({why.value})")
+    return ok
+
+
+def _hint_if_training_due(instance: dg.DagsterInstance, console: Console) -> None:
+    """Say so when the refresh found training due (it leaves training to the train job)."""
+    event = instance.get_latest_materialization_event(MODEL_ASSET)
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    due = metadata.get("training_due")
+    if due is not None and due.value and not metadata["trained"].value:
+        console.print(
+            f"[yellow]{metadata['why'].value}[/]\n"
+            "Retrain with `cloudsword train` (under `cloudsword ui` the train_when_due sensor "
+            "starts it)."
+        )
 
 
 def fail_abandoned_runs(instance: dg.DagsterInstance, paths: Home) -> list[dg.DagsterRun]:
@@ -184,9 +245,17 @@ def _running_marker(paths: Home, run_id: str) -> Iterator[None]:
 
 
 def _last_refresh_failed(instance: dg.DagsterInstance) -> bool:
-    """Whether the newest refresh run failed or was killed (its outputs may be half updated)."""
-    latest = instance.get_runs(dg.RunsFilter(job_name="refresh"), limit=1)
-    return bool(latest) and latest[0].status in (
+    """Whether the newest run that rewrites scores and leads (refresh, process_batches, train)
+    failed or was killed: its outputs may be half updated."""
+    latest = [
+        run
+        for job in DOWNSTREAM_JOBS
+        for run in instance.get_runs(dg.RunsFilter(job_name=job), limit=1)
+    ]
+    if not latest:
+        return False
+    newest = max(latest, key=lambda r: instance.get_run_record_by_id(r.run_id).create_timestamp)
+    return newest.status in (
         dg.DagsterRunStatus.FAILURE,
         dg.DagsterRunStatus.CANCELED,
     )
@@ -194,8 +263,8 @@ def _last_refresh_failed(instance: dg.DagsterInstance) -> bool:
 
 def _downstream_current(instance: dg.DagsterInstance, paths: Home) -> bool:
     """Whether the last pipeline output is newer than the last ingested batch, and the last
-    refresh did not fail halfway (a killed `--retrain` may have promoted a model it never
-    scored with)."""
+    refresh did not fail halfway (a killed `train` may have promoted a model it never scored
+    with)."""
     event = instance.get_latest_materialization_event(LAST_ASSET)
     if event is None or _last_refresh_failed(instance):
         return False

@@ -1,14 +1,19 @@
-"""Sensors: a run per complete landing batch, a refresh after ingestion, failures recorded."""
+"""Sensors: one run per tick of newly completed batches, training when due, failures recorded."""
 
 import json
 
 import dagster as dg
 
 from ml.ingest import scan_landing
-from ml.warehouse import utc_now
+from ml.warehouse import utc_now, writer_lock
 from orchestration.assets.ingest import batch_partitions
-from orchestration.jobs import ingest_batch_job, refresh_job
+from orchestration.jobs import ingest_batch_job, process_batches_job, refresh_job, train_job
 from orchestration.resources import CloudswordHome
+
+#: Its materialization means the outcomes the model learns from may have changed.
+TRAINING_SET = dg.AssetKey(["main", "training_set"])
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
 
 PENDING = [
     dg.DagsterRunStatus.QUEUED,
@@ -19,10 +24,14 @@ PENDING = [
 
 
 @dg.sensor(
-    job=ingest_batch_job,
-    minimum_interval_seconds=10,
+    job=process_batches_job,
+    # A tick lists landing/ and reads the partitions: cheap enough to look every 5 s.
+    minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts one ingest run per complete batch (_SUCCESS present) in landing/.",
+    description=(
+        "Starts one process_batches run (ingest through leads) for the batches that completed "
+        "(_SUCCESS present) in landing/ since the last tick."
+    ),
 )
 def landing_sensor(context: dg.SensorEvaluationContext, home: CloudswordHome):
     scan = scan_landing(home.paths.landing)
@@ -40,10 +49,21 @@ def landing_sensor(context: dg.SensorEvaluationContext, home: CloudswordHome):
         return dg.SkipReason(f"no new complete batch{waiting}")
     context.log.info(f"new complete batches: {', '.join(new)}")
     return dg.SensorResult(
-        # Requests keep batch order and the run queue runs one at a time, so batches land in order.
-        run_requests=[dg.RunRequest(partition_key=b, run_key=f"ingest:{b}") for b in new],
+        run_requests=[batch_run_request(new)],
+        # Added in this order, after every known batch: the new batches form one range at the
+        # end of the partitions, which the run ingests in that order.
         dynamic_partitions_requests=[batch_partitions.build_add_request(new)],
         cursor=max([*known, *new]),
+    )
+
+
+def batch_run_request(batches: list[str]) -> dg.RunRequest:
+    """One run for ``batches`` (consecutive partitions): a partition, or a partition range."""
+    if len(batches) == 1:
+        return dg.RunRequest(partition_key=batches[0], run_key=f"batches:{batches[0]}")
+    first, last = batches[0], batches[-1]
+    return dg.RunRequest(
+        run_key=f"batches:{first}..{last}", tags={RANGE_START: first, RANGE_END: last}
     )
 
 
@@ -53,7 +73,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, home: CloudswordHome):
     request_job=refresh_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=5,
-    description="After the last queued batch is ingested, refresh features through leads.",
+    description=(
+        "After the last queued ingest_batch run (started by hand; the landing sensor starts "
+        "process_batches, which refreshes itself), refresh features through leads."
+    ),
 )
 def refresh_after_ingest(context: dg.RunStatusSensorContext):
     run = context.dagster_run
@@ -66,6 +89,58 @@ def refresh_after_ingest(context: dg.RunStatusSensorContext):
     return dg.RunRequest(
         run_key=f"refresh-after:{run.run_id}", tags={"cloudsword/after": run.run_id}
     )
+
+
+@dg.sensor(
+    job=train_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Starts the train job when enough new outcomes arrived since the champion's data "
+        "cutoff (checked once per new training_set, while no run writes the warehouse)."
+    ),
+)
+def train_when_due(context: dg.SensorEvaluationContext, home: CloudswordHome):
+    # The cursor is the training set's latest materialization that was checked: a new batch
+    # brings new outcomes only through it, so the check runs once per rebuild, not per tick.
+    latest = context.instance.fetch_materializations(TRAINING_SET, limit=1).records
+    if not latest:
+        return dg.SkipReason("no training set yet")
+    marker = str(latest[0].storage_id)
+    if context.cursor == marker:
+        return dg.SkipReason("training set unchanged since the last check")
+    pending = context.instance.get_runs_count(
+        dg.RunsFilter(job_name=train_job.name, statuses=PENDING)
+    )
+    if pending:
+        # Checked again after that run: it may have used the new outcomes already.
+        return dg.SkipReason("a train run is already queued or running")
+    try:
+        # DuckDB admits no reader while a run writes; never let a sensor tick wait for one.
+        with writer_lock(home.paths.warehouse, timeout_s=0):
+            decision = training_decision(home)
+    except TimeoutError:
+        return dg.SkipReason("a run is writing the warehouse; checking again after it")
+    if not decision.due:
+        return dg.SensorResult(skip_reason=f"not due: {decision.reason}", cursor=marker)
+    context.log.info(f"training is due: {decision.reason}")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"train:{marker}",
+                tags={"cloudsword/why": decision.reason[:200]},
+            )
+        ],
+        cursor=marker,
+    )
+
+
+def training_decision(home: CloudswordHome):
+    """``ml.model.training_due`` with the default settings (imported here: mlflow is slow)."""
+    from ml.model import ModelConfig, training_due
+
+    paths = home.paths
+    return training_due(paths.warehouse, paths.mlflow_tracking_uri, ModelConfig())
 
 
 @dg.run_failure_sensor(

@@ -2,8 +2,8 @@
 
 Starts `cloudsword ui`'s servers on free ports in a temporary home, copies one generated batch
 into landing/ (files first, `_SUCCESS` last, as a marketplace would), and waits (bounded) until
-the sensor-started ingest run and the refresh after it have succeeded, asking the webserver's
-GraphQL API. Then headless Chromium (Debian's `chromium`) screenshots the asset lineage page.
+the sensor-started `process_batches` run (ingest through leads, one run for the batch) has
+succeeded, asking the webserver's GraphQL API. Then headless Chromium (Debian's `chromium`) screenshots the asset lineage page.
 """
 
 from __future__ import annotations
@@ -119,12 +119,14 @@ def test_dropped_batch_becomes_leads_through_sensor_and_daemon(
         (paths.landing / "not a batch id").mkdir()
         dropped = _drop_batch(batch, paths.landing)
 
-        def refreshed(runs: list[dict]) -> bool:
-            return any(r["runId"] not in runs_before for r in _succeeded(runs, "refresh"))
+        def processed(runs: list[dict]) -> bool:
+            return any(r["runId"] not in runs_before for r in _succeeded(runs, "process_batches"))
 
-        runs = _wait_for_runs(port, refreshed, timeout_s=900)
-        new_ingests = [r for r in runs if r["runId"] not in runs_before]
-        assert [_partition(r) for r in _succeeded(new_ingests, "ingest_batch")] == [dropped]
+        runs = _wait_for_runs(port, processed, timeout_s=900)
+        new_runs = [r for r in runs if r["runId"] not in runs_before]
+        # One run per batch: no separate ingest or refresh run.
+        assert [_partition(r) for r in _succeeded(new_runs, "process_batches")] == [dropped]
+        assert not {r["jobName"] for r in new_runs} & {"ingest_batch", "refresh"}
 
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
             n_leads, updated_after = con.execute(

@@ -1,5 +1,7 @@
 """Feature tables: the dbt project (staging -> intermediate -> marts), loaded by dagster-dbt."""
 
+import importlib
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,37 @@ def _relations(manifest: Mapping[str, Any], translator: DagsterDbtTranslator) ->
 
 TRANSLATOR = LayeredTranslator()
 
+#: Jobs whose later steps need these modules (mlflow, LightGBM, igraph: 10 s or more of imports).
+#: They are imported in the background while dbt builds, when this process only waits for dbt.
+#: MLflow's SQL stores import SQLAlchemy and alembic on a client's first use: seconds more.
+WARM_JOBS = {"process_batches", "refresh"}
+WARM_MODULES = (
+    "ml.model",
+    "mlflow.lightgbm",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "ml.network",
+    "ml.leads",
+)
+
+
+def _warm_imports() -> None:
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the step that needs it will import it again and report why
+            return
+
+
+def start_warming_imports(job_name: str) -> threading.Thread | None:
+    """Import the later steps' libraries in a thread (a step that needs one before it is done
+    waits on Python's import lock, as with any import)."""
+    if job_name not in WARM_JOBS:
+        return None
+    thread = threading.Thread(target=_warm_imports, name="warm-imports", daemon=True)
+    thread.start()
+    return thread
+
 
 def _staging_predates_incremental(warehouse: Path) -> bool:
     """Whether a staging table was built before staging kept ``_batch_id`` and
@@ -61,6 +94,7 @@ def _staging_predates_incremental(warehouse: Path) -> bool:
 )
 def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: CloudswordHome):
     """`dbt build`: models and their tests (tests show as asset checks), with row counts."""
+    start_warming_imports(context.run.job_name)
     with home.writing():
         args = ["build"]
         if _staging_predates_incremental(home.paths.warehouse):

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import dagster as dg
 
-from ml.leads import build_leads, export_leads
 from ml.warehouse import utc_now
 from orchestration.metadata import to_metadata
 from orchestration.resources import CloudswordHome
@@ -23,6 +22,8 @@ LEADS_FRESHNESS = dg.FreshnessPolicy.time_window(
 )
 def leads(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.MaterializeResult:
     """Ranked leads with stable ids, kept in the lead registry."""
+    from ml.leads import build_leads
+
     with home.writing():
         summary = build_leads(home.paths.warehouse, now=utc_now())
     return dg.MaterializeResult(metadata=to_metadata(summary.dagster_metadata()))
@@ -36,6 +37,8 @@ def leads(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.Materia
 )
 def lead_exports(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.MaterializeResult:
     """exports/leads.csv, leads.parquet, index.html and a JSON and HTML report per lead (masked)."""
+    from ml.leads import export_leads
+
     paths = home.paths
     with home.writing():
         summary = export_leads(paths.warehouse, paths.exports, paths.logs, now=utc_now())

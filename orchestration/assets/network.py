@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from ml.network import trace_network
 from ml.network.graph import INPUTS
 from ml.warehouse import utc_now
 from orchestration.metadata import to_metadata
@@ -36,6 +35,8 @@ STAGING = [dg.AssetKey(["staging", f"stg_{table}"]) for table in INPUTS]
     group_name="network",
 )
 def network(context: dg.AssetExecutionContext, home: CloudswordHome):
+    from ml.network import trace_network
+
     paths = home.paths
     with home.writing():
         summary = trace_network(paths.warehouse, scored_at=utc_now())

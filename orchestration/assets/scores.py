@@ -3,7 +3,6 @@ where investigators read them."""
 
 import dagster as dg
 
-from ml.model import score_listings
 from ml.warehouse import utc_now
 from orchestration.metadata import markdown_table, to_metadata
 from orchestration.resources import CloudswordHome
@@ -35,6 +34,8 @@ from orchestration.resources import CloudswordHome
 def scores(context: dg.AssetExecutionContext, home: CloudswordHome):
     """Score with `models:/<name>@champion` (compiled when possible) and write both tables in one
     transaction."""
+    from ml.model import score_listings
+
     paths = home.paths
     with home.writing():
         summary = score_listings(paths.warehouse, paths.mlflow_tracking_uri, scored_at=utc_now())
