@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ml.leads import registry
 from ml.leads.assemble import build_candidates, select_top
@@ -111,9 +112,11 @@ def build_leads(
         select_top(con, config)
         hashes = lead_input_hashes(con, config)
         reuse = reusable_packages(con, hashes) if incremental else {}
-        leads = materialize(con, config, reuse)
+        leads = materialize(con, config, {key: package for key, (package, _) in reuse.items()})
         summaries = {
-            lead.lead_key: evidence_summary(lead.package, masker_for(lead.package))
+            lead.lead_key: reuse[lead.lead_key][1]
+            if lead.lead_key in reuse
+            else evidence_summary(lead.package, masker_for(lead.package))
             for lead in leads
         }
         candidate_keys = {
@@ -122,7 +125,7 @@ def build_leads(
         con.execute("BEGIN")
         try:
             result = registry.sync(con, leads, candidate_keys, summaries, now)
-            save_inputs(con, hashes, {lead.lead_key: lead.package for lead in leads})
+            save_inputs(con, hashes, {lead.lead_key: lead.package for lead in leads}, summaries)
             _write_leads_table(con, leads, result.lead_ids, summaries)
             not_current = con.execute(
                 "SELECT count(*) FROM cloudsword.lead_registry "
@@ -187,7 +190,42 @@ def _write_leads_table(
         for rank, lead in enumerate(leads, start=1)
     ]
     if rows:
-        con.executemany("INSERT INTO _lead_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # One Arrow insert rather than a statement per lead.
+        names = [
+            "lead_id",
+            "rank",
+            "priority_score",
+            "province",
+            "city",
+            "ring_id",
+            "seller_ids",
+            "source_ids",
+            "est_counterfeit_value",
+            "evidence_summary",
+        ]
+        types = [
+            pa.string(),
+            pa.int32(),
+            pa.float64(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.list_(pa.string()),
+            pa.list_(pa.string()),
+            pa.float64(),
+            pa.string(),
+        ]
+        table = pa.table(
+            {
+                n: pa.array([r[i] for r in rows], t)
+                for i, (n, t) in enumerate(zip(names, types, strict=True))
+            }
+        )
+        con.register("_lead_rows_arrow", table)
+        try:
+            con.execute("INSERT INTO _lead_rows SELECT * FROM _lead_rows_arrow")
+        finally:
+            con.unregister("_lead_rows_arrow")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE main.leads AS

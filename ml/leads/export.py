@@ -170,12 +170,21 @@ EXPORT_STATE = "cloudsword.lead_export_state"
 
 
 def _ensure_export_state(con: duckdb.DuckDBPyConnection) -> None:
+    columns = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'cloudsword' AND table_name = 'lead_export_state'"
+        ).fetchall()
+    }
+    if columns and "masked_row" not in columns:  # an older layout of this cache: start over
+        con.execute(f"DROP TABLE {EXPORT_STATE}")
     con.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {EXPORT_STATE} (
             exports_dir VARCHAR, lead_id VARCHAR, input_hash VARCHAR,
             json_size BIGINT, json_mtime_ns BIGINT, html_size BIGINT, html_mtime_ns BIGINT,
-            PRIMARY KEY (exports_dir, lead_id))
+            masked_row VARCHAR, PRIMARY KEY (exports_dir, lead_id))
         """
     )
 
@@ -234,27 +243,52 @@ def _stat(path: Path) -> tuple[int, int] | None:
 
 
 def _save_export_state(
-    con: duckdb.DuckDBPyConnection, exports_dir: Path, rendered: dict[str, str]
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, rendered: dict[str, tuple[str, str]]
 ) -> None:
-    """Record the input hash and the files' size and mtime of every lead rendered this time."""
+    """Record the input hash, the files' size and mtime and the masked table row of every lead
+    rendered this time."""
     rows = []
-    for lead_id, input_hash in rendered.items():
+    for lead_id, (input_hash, masked_row) in rendered.items():
         json_stat = _stat(exports_dir / "leads" / f"{lead_id}.json")
         html_stat = _stat(exports_dir / "leads" / f"{lead_id}.html")
         if json_stat and html_stat:
-            rows.append([str(exports_dir.resolve()), lead_id, input_hash, *json_stat, *html_stat])
+            rows.append(
+                [
+                    str(exports_dir.resolve()),
+                    lead_id,
+                    input_hash,
+                    *json_stat,
+                    *html_stat,
+                    masked_row,
+                ]
+            )
     if rows:
-        con.executemany(f"INSERT OR REPLACE INTO {EXPORT_STATE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            f"INSERT OR REPLACE INTO {EXPORT_STATE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
+#: Timestamp columns of the leads table, turned back into datetimes from the cached row.
+_ROW_TIMES = ("first_exported_at", "updated_at")
+
+
+def _row_from_cache(text: str) -> dict[str, Any]:
+    row = json.loads(text)
+    for name in _ROW_TIMES:
+        if row.get(name) is not None:
+            row[name] = datetime.fromisoformat(row[name])
+    return row
 
 
 def _render_all(
     con: duckdb.DuckDBPyConnection, exports_dir: Path, unmasked: bool
-) -> tuple[dict[str, bytes], int, dict[str, str], list[str]]:
+) -> tuple[dict[str, bytes], int, dict[str, tuple[str, str]], list[str]]:
     """Export files' bytes by path relative to ``exports_dir``, the lead count, the input hash
-    of each lead rendered, and the leads not rendered (inputs and files unchanged)."""
+    and masked row of each lead rendered, and the leads not rendered (inputs and files
+    unchanged)."""
     _ensure_export_state(con)
     previous = {
-        row[0]: (row[1], (row[2], row[3]), (row[4], row[5]))
+        row[0]: (row[1], (row[2], row[3]), (row[4], row[5]), row[6])
         for row in con.execute(
             f"SELECT * EXCLUDE (exports_dir) FROM {EXPORT_STATE} WHERE exports_dir = ?",
             [str(exports_dir.resolve())],
@@ -284,20 +318,11 @@ def _render_all(
     files: dict[str, bytes] = {}
     table_rows: list[dict[str, Any]] = []
     index_rows: list[dict[str, Any]] = []
-    rendered: dict[str, str] = {}
+    rendered: dict[str, tuple[str, str]] = {}
     kept: list[str] = []
     for lead in leads:
         lead_id = lead["lead_id"]
         package_text, priority_text = raw[lead_id]
-        package = json.loads(package_text)
-        priority = json.loads(priority_text) if priority_text else {}
-        masker = masker_for(package, enabled=not unmasked)
-        row = dict(lead)
-        if unmasked:
-            row["evidence_summary"] = evidence_summary(package, masker)
-        row = {k: masker.text(v) if isinstance(v, str) else v for k, v in row.items()}
-        table_rows.append(row)
-        index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
         history = histories.get(lead_id, [])
         input_hash = _input_hash(
             [
@@ -307,7 +332,7 @@ def _render_all(
                 package_text,
                 priority_text,
                 history,
-                digests.get(package.get("ring_id") or "") if package.get("kind") == "ring" else "",
+                digests.get(lead["ring_id"]) if lead["ring_id"] else "",
             ]
         )
         json_path = exports_dir / "leads" / f"{lead_id}.json"
@@ -316,17 +341,31 @@ def _render_all(
         if (
             before is not None
             and before[0] == input_hash
+            and before[3] is not None
             and _stat(json_path) == before[1]
             and _stat(html_path) == before[2]
         ):
+            # Nothing its files or its masked row are made from changed: reuse the row.
+            row = _row_from_cache(before[3])
+            table_rows.append(row)
+            index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
             kept.append(lead_id)
             continue
+        package = json.loads(package_text)
+        priority = json.loads(priority_text) if priority_text else {}
+        masker = masker_for(package, enabled=not unmasked)
+        row = dict(lead)
+        if unmasked:
+            row["evidence_summary"] = evidence_summary(package, masker)
+        row = {k: masker.text(v) if isinstance(v, str) else v for k, v in row.items()}
+        table_rows.append(row)
+        index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
         doc = _case_document(row, package, priority, history, unmasked)
         doc = masker.package(doc)
         svg = masker.text(network_svg(con, package, masked=not unmasked))
         files[f"leads/{lead_id}.json"] = _json_bytes(doc)
         files[f"leads/{lead_id}.html"] = case_html(doc, svg, unmasked).encode("utf-8")
-        rendered[lead_id] = input_hash
+        rendered[lead_id] = (input_hash, json.dumps(row, default=_jsonable, ensure_ascii=False))
 
     current = {lead["lead_id"] for lead in leads}
     earlier = [

@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict
 
 import duckdb
+import pyarrow as pa
 
 from ml.contract import CONTRACT_VERSION
 from ml.leads.config import LeadConfig
@@ -132,31 +133,50 @@ def ensure_inputs_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS cloudsword")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {INPUTS_TABLE} "
-        "(lead_key VARCHAR PRIMARY KEY, input_hash VARCHAR, package VARCHAR)"
+        "(lead_key VARCHAR PRIMARY KEY, input_hash VARCHAR, package VARCHAR, summary VARCHAR)"
     )
 
 
-def reusable_packages(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> dict[str, dict]:
-    """Stored packages of the leads whose input hash did not change since the last build."""
+def reusable_packages(
+    con: duckdb.DuckDBPyConnection, hashes: dict[str, str]
+) -> dict[str, tuple[dict, str]]:
+    """(package, evidence summary) stored for each lead whose input hash did not change since
+    the last build (the summary is a function of the package alone)."""
     ensure_inputs_table(con)
-    stored = con.execute(f"SELECT lead_key, input_hash, package FROM {INPUTS_TABLE}").fetchall()
+    stored = con.execute(
+        f"SELECT lead_key, input_hash, package, summary FROM {INPUTS_TABLE}"
+    ).fetchall()
     return {
-        key: json.loads(package)
-        for key, input_hash, package in stored
-        if hashes.get(key) == input_hash
+        key: (json.loads(package), summary)
+        for key, input_hash, package, summary in stored
+        if hashes.get(key) == input_hash and summary is not None
     }
 
 
 def save_inputs(
-    con: duckdb.DuckDBPyConnection, hashes: dict[str, str], packages: dict[str, dict]
+    con: duckdb.DuckDBPyConnection,
+    hashes: dict[str, str],
+    packages: dict[str, dict],
+    summaries: dict[str, str],
 ) -> None:
-    """Replace the stored hashes and packages with this build's (inside its transaction)."""
+    """Replace the stored hashes, packages and summaries with this build's (inside its
+    transaction)."""
     ensure_inputs_table(con)
     con.execute(f"DELETE FROM {INPUTS_TABLE}")
-    rows = [
-        [key, hashes[key], json.dumps(package, ensure_ascii=False, sort_keys=True)]
-        for key, package in packages.items()
-        if key in hashes
-    ]
-    if rows:
-        con.executemany(f"INSERT INTO {INPUTS_TABLE} VALUES (?, ?, ?)", rows)
+    keys = [k for k in packages if k in hashes]
+    table = pa.table(
+        {
+            "lead_key": pa.array(keys, pa.string()),
+            "input_hash": pa.array([hashes[k] for k in keys], pa.string()),
+            "package": pa.array(
+                [json.dumps(packages[k], ensure_ascii=False, sort_keys=True) for k in keys],
+                pa.string(),
+            ),
+            "summary": pa.array([summaries.get(k) for k in keys], pa.string()),
+        }
+    )
+    con.register("_lead_inputs_arrow", table)
+    try:
+        con.execute(f"INSERT INTO {INPUTS_TABLE} SELECT * FROM _lead_inputs_arrow")
+    finally:
+        con.unregister("_lead_inputs_arrow")
