@@ -12,6 +12,8 @@ without loading it whole (see there) and returns the failure cases, for asset ch
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -353,20 +355,27 @@ def _failure(column: str, check: str, case: object) -> dict[str, object]:
 
 
 def _sql_failures(
-    con: duckdb.DuckDBPyConnection, relation: str, keys: list[list[str]]
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    keys: list[list[str]],
+    key_relation: str | None = None,
 ) -> list[dict[str, object]]:
-    """Key uniqueness / presence and non-finite floats, over the whole table in a few scans."""
+    """Key uniqueness / presence over ``key_relation`` (default: ``relation``, the whole table)
+    and non-finite floats over ``relation``, in a few scans."""
     out = []
+    key_relation = key_relation or relation
     for key in keys:
         cols = ", ".join(f'"{c}"' for c in key)
         present = " AND ".join(f'"{c}" IS NOT NULL' for c in key)
         dup, example = con.execute(
-            f"SELECT count(*), any_value(k) FROM (SELECT ({cols})::VARCHAR AS k FROM {relation}"
-            f" WHERE {present} GROUP BY ALL HAVING count(*) > 1)"
+            f"SELECT count(*), any_value(k) FROM (SELECT ({cols})::VARCHAR AS k "
+            f"FROM {key_relation} WHERE {present} GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()
         if dup:
             out.append(_failure(", ".join(key), "unique (all rows)", f"{dup} keys, e.g. {example}"))
-        nulls = con.execute(f"SELECT count(*) FROM {relation} WHERE NOT ({present})").fetchone()[0]
+        nulls = con.execute(
+            f"SELECT count(*) FROM {key_relation} WHERE NOT ({present})"
+        ).fetchone()[0]
         if nulls:
             out.append(_failure(", ".join(key), "key not null (all rows)", f"{nulls} rows"))
     described = con.execute(f"DESCRIBE {relation}").fetchall()
@@ -397,6 +406,7 @@ def validate_table(
     table: str,
     qualified_name: str | None = None,
     max_rows: int | None = SAMPLE_ROWS,
+    key_relation: str | None = None,
 ) -> ValidationReport:
     """Validate a warehouse table against its stage schema.
 
@@ -404,7 +414,8 @@ def validate_table(
     (``"listing_scores"``, read from ``main``); ``qualified_name`` overrides where it is read.
     pandera checks values chunk by chunk over at most ``max_rows`` rows (a repeatable sample of
     bigger tables; ``None`` = all rows); keys and non-finite floats are checked in SQL over all
-    rows. Failure ``index`` values are row positions in what pandera read.
+    rows (of ``key_relation`` when given: the whole table when ``qualified_name`` holds only
+    some of its rows). Failure ``index`` values are row positions in what pandera read.
     """
     relation, schema = schema_for(table)
     relation = qualified_name or relation
@@ -426,7 +437,7 @@ def validate_table(
         offset += len(chunk)
         if chunk.empty:
             break
-    failures.append(pd.DataFrame(_sql_failures(con, relation, _key_columns(schema))))
+    failures.append(pd.DataFrame(_sql_failures(con, relation, _key_columns(schema), key_relation)))
     failures = [f for f in failures if not f.empty]
     frame = (
         pd.concat(failures, ignore_index=True)
@@ -434,3 +445,116 @@ def validate_table(
         else pd.DataFrame(columns=_FAILURE_COLUMNS)
     )
     return ValidationReport(table, rows, frame)
+
+
+#: Content hashes of rows that passed their check, per relation (``validate_changed``).
+CHECKED_ROWS = "cloudsword.checked_rows"
+CHECKED_SIGNATURES = "cloudsword.checked_signatures"
+
+
+@dataclass(frozen=True)
+class ChangedValidation:
+    """``validate_changed``'s result: the report over the rows it validated, and how many."""
+
+    report: ValidationReport
+    #: Rows in the table; rows validated (new or changed since the last passing check).
+    total_rows: int
+    checked_rows: int
+    full: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.report.passed
+
+
+def _signature(con: duckdb.DuckDBPyConnection, relation: str, schema: pa.DataFrameSchema) -> str:
+    """What a passing check vouched for: the table's columns and types and the schema's
+    checks. Another signature (a migrated table, an edited schema) re-validates every row."""
+    described = con.execute(f"DESCRIBE {relation}").fetchall()
+    checks = {
+        name: [str(check) for check in column.checks] + [str(column.dtype), str(column.nullable)]
+        for name, column in schema.columns.items()
+    }
+    text = json.dumps([[list(map(str, row[:2])) for row in described], checks], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def validate_changed(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    full: bool = False,
+    max_rows: int | None = SAMPLE_ROWS,
+) -> ChangedValidation:
+    """Validate the rows of ``table`` that no earlier passing check saw; remember them on a pass.
+
+    Change is found by content, not by trusting a timestamp: each row's ``hash`` (DuckDB, over
+    every column) is compared with the hashes stored in ``cloudsword.checked_rows`` when the
+    table last passed, so a row that a run wrote or changed is validated and an untouched one
+    is not. Keys stay unique and present over the whole table (a changed row may collide with
+    an unchanged one). A failing check stores nothing, so the bad rows are validated (and fail)
+    again on the next run; ``full=True`` validates every row, as ``validate_table`` does.
+    Needs a writable connection (it stores the hashes).
+    """
+    relation, schema = schema_for(table)
+    con.execute("CREATE SCHEMA IF NOT EXISTS cloudsword")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CHECKED_ROWS} (relation VARCHAR, row_hash UBIGINT)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {CHECKED_SIGNATURES} "
+        "(relation VARCHAR PRIMARY KEY, signature VARCHAR)"
+    )
+    signature = _signature(con, relation, schema)
+    stored = con.execute(
+        f"SELECT signature FROM {CHECKED_SIGNATURES} WHERE relation = ?", [relation]
+    ).fetchall()
+    full = full or not stored or stored[0][0] != signature
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _chk_all AS SELECT DISTINCT hash(t) AS h FROM {relation} t"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _chk_new AS
+        SELECT h FROM _chk_all
+        {"" if full else f"EXCEPT SELECT row_hash FROM {CHECKED_ROWS} WHERE relation = $r"}
+        """,
+        {} if full else {"r": relation},
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _chk_changed AS "
+        f"SELECT t.* FROM {relation} t SEMI JOIN _chk_new n ON hash(t) = n.h"
+    )
+    total = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+    n_new = con.execute("SELECT count(*) FROM _chk_new").fetchone()[0]
+    if n_new or full:
+        report = validate_table(
+            con, table, qualified_name="_chk_changed", max_rows=max_rows, key_relation=relation
+        )
+    else:
+        # No row changed: its columns are those a passing check saw (same signature) and every
+        # row passed, so only the whole-table key checks can still fail (they are cheap SQL).
+        sql = _sql_failures(con, "_chk_changed", _key_columns(schema), relation)
+        failures = pd.DataFrame(sql) if sql else pd.DataFrame(columns=_FAILURE_COLUMNS)
+        report = ValidationReport(table, 0, failures)
+    if report.passed:
+        con.execute("BEGIN")
+        try:
+            con.execute(
+                f"DELETE FROM {CHECKED_ROWS} WHERE relation = $r "
+                "AND row_hash NOT IN (SELECT h FROM _chk_all)"
+                if not full
+                else f"DELETE FROM {CHECKED_ROWS} WHERE relation = $r",
+                {"r": relation},
+            )
+            con.execute(
+                f"INSERT INTO {CHECKED_ROWS} SELECT $r, h FROM _chk_new"
+                if not full
+                else f"INSERT INTO {CHECKED_ROWS} SELECT $r, h FROM _chk_all",
+                {"r": relation},
+            )
+            con.execute(
+                f"INSERT OR REPLACE INTO {CHECKED_SIGNATURES} VALUES (?, ?)", [relation, signature]
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return ChangedValidation(report, total_rows=int(total), checked_rows=report.rows, full=full)

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ml.leads import registry
 from ml.leads.assemble import build_candidates, select_top
 from ml.leads.config import LeadConfig
+from ml.leads.inputs import lead_input_hashes, reusable_packages, save_inputs
 from ml.leads.masking import masker_for
 from ml.leads.package import CaseLead, evidence_summary, materialize
 from ml.warehouse import connect
@@ -52,6 +54,9 @@ class LeadsSummary:
     by_province: dict[str, int]
     top: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    #: Leads whose package was assembled from the warehouse (the others were unchanged and
+    #: reused, ``ml.leads.inputs``).
+    assembled: int = 0
 
     def preview_markdown(self) -> str:
         """The top leads as a Markdown table (for ``MetadataValue.md`` or a CLI)."""
@@ -75,6 +80,7 @@ class LeadsSummary:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "not_current": self.not_current,
+            "assembled": self.assembled,
             "by_province": ", ".join(f"{p} ({n})" for p, n in self.by_province.items()) or "none",
             "top_10": self.preview_markdown(),
             "seconds": round(self.seconds, 2),
@@ -87,18 +93,30 @@ def _md_cell(value: object) -> str:
 
 
 def build_leads(
-    warehouse_path: Path, now: datetime, config: LeadConfig | None = None
+    warehouse_path: Path,
+    now: datetime,
+    config: LeadConfig | None = None,
+    incremental: bool = True,
 ) -> LeadsSummary:
-    """Build ``main.leads`` and update the registry, in one transaction on one connection."""
+    """Build ``main.leads`` and update the registry, in one transaction on one connection.
+
+    Candidates and priorities are computed for every lead (ranks depend on all of them); case
+    packages only for leads whose inputs changed since the last build (``ml.leads.inputs``),
+    the others are reused as stored. ``incremental=False`` assembles every package.
+    """
     started = time.perf_counter()
     config = config or LeadConfig()
     now = registry.utc_naive(now)
     with connect(warehouse_path) as con:
         n_candidates = build_candidates(con, now, config)
         select_top(con, config)
-        leads = materialize(con, config)
+        hashes = lead_input_hashes(con, config)
+        reuse = reusable_packages(con, hashes) if incremental else {}
+        leads = materialize(con, config, {key: package for key, (package, _) in reuse.items()})
         summaries = {
-            lead.lead_key: evidence_summary(lead.package, masker_for(lead.package))
+            lead.lead_key: reuse[lead.lead_key][1]
+            if lead.lead_key in reuse
+            else evidence_summary(lead.package, masker_for(lead.package))
             for lead in leads
         }
         candidate_keys = {
@@ -107,6 +125,7 @@ def build_leads(
         con.execute("BEGIN")
         try:
             result = registry.sync(con, leads, candidate_keys, summaries, now)
+            save_inputs(con, hashes, {lead.lead_key: lead.package for lead in leads}, summaries)
             _write_leads_table(con, leads, result.lead_ids, summaries)
             not_current = con.execute(
                 "SELECT count(*) FROM cloudsword.lead_registry "
@@ -128,6 +147,7 @@ def build_leads(
         by_province=dict(sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))),
         top=top,
         seconds=time.perf_counter() - started,
+        assembled=len(leads) - len([lead for lead in leads if lead.lead_key in reuse]),
     )
     log.info(
         "leads: %d candidates, %d leads (%d new, %d updated, %d unchanged)",
@@ -170,7 +190,42 @@ def _write_leads_table(
         for rank, lead in enumerate(leads, start=1)
     ]
     if rows:
-        con.executemany("INSERT INTO _lead_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # One Arrow insert rather than a statement per lead.
+        names = [
+            "lead_id",
+            "rank",
+            "priority_score",
+            "province",
+            "city",
+            "ring_id",
+            "seller_ids",
+            "source_ids",
+            "est_counterfeit_value",
+            "evidence_summary",
+        ]
+        types = [
+            pa.string(),
+            pa.int32(),
+            pa.float64(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.list_(pa.string()),
+            pa.list_(pa.string()),
+            pa.float64(),
+            pa.string(),
+        ]
+        table = pa.table(
+            {
+                n: pa.array([r[i] for r in rows], t)
+                for i, (n, t) in enumerate(zip(names, types, strict=True))
+            }
+        )
+        con.register("_lead_rows_arrow", table)
+        try:
+            con.execute("INSERT INTO _lead_rows SELECT * FROM _lead_rows_arrow")
+        finally:
+            con.unregister("_lead_rows_arrow")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE main.leads AS

@@ -10,6 +10,13 @@ and earlier leads whose reports are kept).
   a line).
 * Files are written atomically, only when their bytes change, mode 0600 in 0700 folders
   (``ml.leads.files``), so exporting the same data twice rewrites nothing.
+* A lead's report and JSON are not even rendered when nothing they are made from changed:
+  ``cloudsword.lead_export_state`` keeps, per exports folder and lead, a hash of everything its
+  two files are rendered from (its ``main.leads`` row, package, priority, status history,
+  masking, the network rows its picture draws) and the size and mtime of the files as written.
+  Same hash and the files untouched on disk: both are kept as they are (their mtime too).
+  The CSV, Parquet and index always come from the whole ``main.leads`` (they are small) and
+  stay consistent with it.
 * CSV cells that a spreadsheet would run as a formula (starting ``= + - @``, tab or CR) get a
   leading ``'``.
 * Reports of leads that left the current list (closed, or no longer a top candidate) are kept,
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import getpass
+import hashlib
 import io
 import json
 import logging
@@ -80,6 +88,8 @@ class ExportSummary:
     #: Files whose bytes changed (paths relative to exports_dir).
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
+    #: Leads whose files were not rendered at all (their inputs and files had not changed).
+    skipped: int = 0
     log_line: str = ""
 
     def dagster_metadata(self) -> dict[str, Any]:
@@ -91,6 +101,7 @@ class ExportSummary:
             "marked_exported": len(self.marked_exported),
             "files_written": len(self.written),
             "files_unchanged": self.unchanged,
+            "leads_not_rendered": self.skipped,
             "index": str(self.exports_dir / "index.html"),
         }
 
@@ -116,13 +127,16 @@ def export_leads(
         con.execute("BEGIN")
         try:
             summary.marked_exported = _mark_exported(con, now)
-            files, summary.n_leads = _render_all(con, exports_dir, unmasked)
+            files, summary.n_leads, rendered, kept = _render_all(con, exports_dir, unmasked)
+            summary.skipped = len(kept)
+            summary.unchanged += 2 * len(kept)
             # Written before the commit: a failed write leaves the leads "new".
             for relative, data in files.items():
                 if atomic_write(exports_dir / relative, data):
                     summary.written.append(relative)
                 else:
                     summary.unchanged += 1
+            _save_export_state(con, exports_dir, rendered)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -150,20 +164,147 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+#: Bump when the rendering of reports or JSON changes, so every lead is rendered again.
+RENDER_VERSION = "1"
+EXPORT_STATE = "cloudsword.lead_export_state"
+
+
+def _ensure_export_state(con: duckdb.DuckDBPyConnection) -> None:
+    columns = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'cloudsword' AND table_name = 'lead_export_state'"
+        ).fetchall()
+    }
+    if columns and "masked_row" not in columns:  # an older layout of this cache: start over
+        con.execute(f"DROP TABLE {EXPORT_STATE}")
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {EXPORT_STATE} (
+            exports_dir VARCHAR, lead_id VARCHAR, input_hash VARCHAR,
+            json_size BIGINT, json_mtime_ns BIGINT, html_size BIGINT, html_mtime_ns BIGINT,
+            masked_row VARCHAR, PRIMARY KEY (exports_dir, lead_id))
+        """
+    )
+
+
+def _ring_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per ring of a current lead, a digest of the network rows its picture is drawn from
+    (``ml.network.draw``: members and their risk, ring links, sources of its members)."""
+    rows = con.execute(
+        """
+        WITH members AS (
+            SELECT ring_id, seller_id FROM main.rings
+            WHERE ring_id IN (SELECT ring_id FROM main.leads WHERE ring_id IS NOT NULL)
+        ),
+        sellers AS (
+            SELECT m.ring_id, string_agg(m.seller_id || ':' || coalesce(sc.risk_score, 0.0),
+                                         ',' ORDER BY m.seller_id) AS x
+            FROM members m LEFT JOIN main.seller_scores sc USING (seller_id) GROUP BY ALL
+        ),
+        links AS (
+            SELECT ring_id, string_agg(y, ',' ORDER BY y) AS x FROM (
+                SELECT ring_id, concat_ws('|', seller_id, other_seller_id, kind, identifier) AS y
+                FROM main.ring_links
+                WHERE ring_id IN (SELECT ring_id FROM members))
+            GROUP BY ALL
+        ),
+        supplied AS (
+            SELECT DISTINCT m.ring_id, x.source_id
+            FROM (SELECT source_id, unnest(linked_sellers) AS seller_id FROM main.sources) x
+            JOIN members m USING (seller_id)
+        ),
+        sources AS (
+            SELECT s.ring_id,
+                   string_agg(concat_ws('|', so.source_id, so.sender_address, so.risk_score,
+                                        list_sort(so.linked_sellers)::VARCHAR),
+                              ',' ORDER BY so.source_id) AS x
+            FROM supplied s JOIN main.sources so USING (source_id) GROUP BY ALL
+        )
+        SELECT s.ring_id, md5(concat_ws('#', s.x, l.x, src.x))
+        FROM sellers s LEFT JOIN links l USING (ring_id) LEFT JOIN sources src USING (ring_id)
+        """
+    ).fetchall()
+    return dict(rows)
+
+
+def _input_hash(parts: list[Any]) -> str:
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=_jsonable)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _save_export_state(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, rendered: dict[str, tuple[str, str]]
+) -> None:
+    """Record the input hash, the files' size and mtime and the masked table row of every lead
+    rendered this time."""
+    rows = []
+    for lead_id, (input_hash, masked_row) in rendered.items():
+        json_stat = _stat(exports_dir / "leads" / f"{lead_id}.json")
+        html_stat = _stat(exports_dir / "leads" / f"{lead_id}.html")
+        if json_stat and html_stat:
+            rows.append(
+                [
+                    str(exports_dir.resolve()),
+                    lead_id,
+                    input_hash,
+                    *json_stat,
+                    *html_stat,
+                    masked_row,
+                ]
+            )
+    if rows:
+        con.executemany(
+            f"INSERT OR REPLACE INTO {EXPORT_STATE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
+#: Timestamp columns of the leads table, turned back into datetimes from the cached row.
+_ROW_TIMES = ("first_exported_at", "updated_at")
+
+
+def _row_from_cache(text: str) -> dict[str, Any]:
+    row = json.loads(text)
+    for name in _ROW_TIMES:
+        if row.get(name) is not None:
+            row[name] = datetime.fromisoformat(row[name])
+    return row
+
+
 def _render_all(
     con: duckdb.DuckDBPyConnection, exports_dir: Path, unmasked: bool
-) -> tuple[dict[str, bytes], int]:
-    """Every export file's bytes, by path relative to ``exports_dir``; and the lead count."""
-    leads = _records(
-        con.execute(f"SELECT {', '.join(LEADS_COLUMNS)} FROM main.leads ORDER BY rank")
-    )
-    stored = {
-        lead_id: (json.loads(package), json.loads(priority) if priority else {})
+) -> tuple[dict[str, bytes], int, dict[str, tuple[str, str]], list[str]]:
+    """Export files' bytes by path relative to ``exports_dir``, the lead count, the input hash
+    and masked row of each lead rendered, and the leads not rendered (inputs and files
+    unchanged)."""
+    _ensure_export_state(con)
+    previous = {
+        row[0]: (row[1], (row[2], row[3]), (row[4], row[5]), row[6])
+        for row in con.execute(
+            f"SELECT * EXCLUDE (exports_dir) FROM {EXPORT_STATE} WHERE exports_dir = ?",
+            [str(exports_dir.resolve())],
+        ).fetchall()
+    }
+    digests = _ring_digests(con)
+    raw = {
+        lead_id: (package, priority)
         for lead_id, package, priority in con.execute(
             "SELECT lead_id, package, priority FROM cloudsword.lead_packages "
             "WHERE lead_id IN (SELECT lead_id FROM main.leads)"
         ).fetchall()
     }
+    leads = _records(
+        con.execute(f"SELECT {', '.join(LEADS_COLUMNS)} FROM main.leads ORDER BY rank")
+    )
     histories: dict[str, list[dict[str, Any]]] = {}
     for row in _records(
         con.execute(
@@ -177,21 +318,54 @@ def _render_all(
     files: dict[str, bytes] = {}
     table_rows: list[dict[str, Any]] = []
     index_rows: list[dict[str, Any]] = []
+    rendered: dict[str, tuple[str, str]] = {}
+    kept: list[str] = []
     for lead in leads:
-        package, priority = stored[lead["lead_id"]]
+        lead_id = lead["lead_id"]
+        package_text, priority_text = raw[lead_id]
+        history = histories.get(lead_id, [])
+        input_hash = _input_hash(
+            [
+                RENDER_VERSION,
+                unmasked,
+                lead,
+                package_text,
+                priority_text,
+                history,
+                digests.get(lead["ring_id"]) if lead["ring_id"] else "",
+            ]
+        )
+        json_path = exports_dir / "leads" / f"{lead_id}.json"
+        html_path = exports_dir / "leads" / f"{lead_id}.html"
+        before = previous.get(lead_id)
+        if (
+            before is not None
+            and before[0] == input_hash
+            and before[3] is not None
+            and _stat(json_path) == before[1]
+            and _stat(html_path) == before[2]
+        ):
+            # Nothing its files or its masked row are made from changed: reuse the row.
+            row = _row_from_cache(before[3])
+            table_rows.append(row)
+            index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
+            kept.append(lead_id)
+            continue
+        package = json.loads(package_text)
+        priority = json.loads(priority_text) if priority_text else {}
         masker = masker_for(package, enabled=not unmasked)
         row = dict(lead)
         if unmasked:
             row["evidence_summary"] = evidence_summary(package, masker)
         row = {k: masker.text(v) if isinstance(v, str) else v for k, v in row.items()}
         table_rows.append(row)
-        doc = _case_document(row, package, priority, histories.get(lead["lead_id"], []), unmasked)
+        index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
+        doc = _case_document(row, package, priority, history, unmasked)
         doc = masker.package(doc)
         svg = masker.text(network_svg(con, package, masked=not unmasked))
-        lead_id = lead["lead_id"]
         files[f"leads/{lead_id}.json"] = _json_bytes(doc)
         files[f"leads/{lead_id}.html"] = case_html(doc, svg, unmasked).encode("utf-8")
-        index_rows.append({**row, "n_sellers": len(row["seller_ids"] or [])})
+        rendered[lead_id] = (input_hash, json.dumps(row, default=_jsonable, ensure_ascii=False))
 
     current = {lead["lead_id"] for lead in leads}
     earlier = [
@@ -207,7 +381,7 @@ def _render_all(
     files["leads.csv"] = _csv_bytes(table_rows)
     files["leads.parquet"] = _parquet_bytes(table_rows)
     files["index.html"] = index_html(index_rows, earlier, unmasked).encode("utf-8")
-    return files, len(leads)
+    return files, len(leads), rendered, kept
 
 
 def _case_document(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -81,8 +83,38 @@ def _by_lead(rows: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-def materialize(con: duckdb.DuckDBPyConnection, config: LeadConfig) -> list[CaseLead]:
-    """Case packages of every lead in ``_lead_top``, best first."""
+@contextmanager
+def _only_leads(con: duckdb.DuckDBPyConnection, keys: list[str]) -> Iterator[None]:
+    """Narrow ``_lead_top`` and ``_lead_top_members`` to ``keys`` for the detail queries, and
+    restore them afterwards (the rest of the build reads them whole)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _lead_top_all AS SELECT * FROM _lead_top")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _lead_top_members_all AS SELECT * FROM _lead_top_members"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _lead_todo (lead_key VARCHAR)")
+    if keys:
+        con.executemany("INSERT INTO _lead_todo VALUES (?)", [[k] for k in keys])
+    for table in ("_lead_top", "_lead_top_members"):
+        con.execute(f"DELETE FROM {table} WHERE lead_key NOT IN (SELECT lead_key FROM _lead_todo)")
+    try:
+        yield
+    finally:
+        for table in ("_lead_top", "_lead_top_members"):
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} SELECT * FROM {table}_all")
+
+
+def materialize(
+    con: duckdb.DuckDBPyConnection,
+    config: LeadConfig,
+    reuse: dict[str, dict[str, Any]] | None = None,
+) -> list[CaseLead]:
+    """Case packages of every lead in ``_lead_top``, best first.
+
+    ``reuse`` maps lead keys to packages known to be current (``ml.leads.inputs``: nothing they
+    are built from changed); only the other leads are assembled from the warehouse.
+    """
+    reuse = reuse or {}
     top = _rows(
         con,
         """
@@ -90,7 +122,44 @@ def materialize(con: duckdb.DuckDBPyConnection, config: LeadConfig) -> list[Case
         ORDER BY candidate_rank
         """,
     )
-    details = {
+    todo = [row["lead_key"] for row in top if row["lead_key"] not in reuse]
+    if not reuse:
+        details = _details(con, config)
+    elif todo:
+        with _only_leads(con, todo):
+            details = _details(con, config)
+    else:
+        details = {}
+    leads = []
+    for row in top:
+        key = row["lead_key"]
+        if key in reuse:
+            package = reuse[key]
+        else:
+            parts = {name: rows.get(key, []) for name, rows in details.items()}
+            package = _package(row, parts)
+        leads.append(
+            CaseLead(
+                lead_key=key,
+                kind=row["kind"],
+                ring_id=row["ring_id"],
+                candidate_rank=int(row["candidate_rank"]),
+                priority_score=float(row["priority_score"]),
+                components={c: round(float(row[f"{c}_component"]), 6) for c in COMPONENTS},
+                seller_ids=list(row["seller_ids"]),
+                source_ids=list(row["source_ids"]),
+                province=row["province"],
+                city=row["city"],
+                est_counterfeit_value=float(row["est_counterfeit_value"]),
+                package=package,
+            )
+        )
+    return leads
+
+
+def _details(con: duckdb.DuckDBPyConnection, config: LeadConfig) -> dict[str, dict]:
+    """Every package section of the leads in ``_lead_top``, grouped by lead key."""
+    return {
         "sellers": _by_lead(_rows(con, SELLERS_SQL)),
         "listings": _by_lead(_rows(con, LISTINGS_SQL, {"k": config.max_listings})),
         "linked_identifiers": _by_lead(_rows(con, LINKS_SQL, {"k": config.max_identifiers})),
@@ -105,27 +174,6 @@ def materialize(con: duckdb.DuckDBPyConnection, config: LeadConfig) -> list[Case
         if table_exists(con, "staging", "stg_reviews")
         else {},
     }
-    leads = []
-    for row in top:
-        key = row["lead_key"]
-        parts = {name: rows.get(key, []) for name, rows in details.items()}
-        leads.append(
-            CaseLead(
-                lead_key=key,
-                kind=row["kind"],
-                ring_id=row["ring_id"],
-                candidate_rank=int(row["candidate_rank"]),
-                priority_score=float(row["priority_score"]),
-                components={c: round(float(row[f"{c}_component"]), 6) for c in COMPONENTS},
-                seller_ids=list(row["seller_ids"]),
-                source_ids=list(row["source_ids"]),
-                province=row["province"],
-                city=row["city"],
-                est_counterfeit_value=float(row["est_counterfeit_value"]),
-                package=_package(row, parts),
-            )
-        )
-    return leads
 
 
 def _package(row: dict, parts: dict[str, list[dict]]) -> dict[str, Any]:

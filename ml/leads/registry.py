@@ -152,6 +152,14 @@ def sync(
 
     result = SyncResult(lead_ids=ids, new=[], updated=[], unchanged=[])
     by_id = {r["lead_id"]: r for r in registered.values()}
+    # Read once and compare here: most leads' packages do not change between builds, and one
+    # UPDATE per lead that changes nothing still costs a statement each.
+    stored_packages = {
+        row[0]: tuple(row[1:])
+        for row in con.execute(
+            "SELECT lead_id, package, evidence_summary, priority FROM cloudsword.lead_packages"
+        ).fetchall()
+    }
     for lead in leads:
         fingerprint = lead.fingerprint
         package_json = json.dumps(lead.package, ensure_ascii=False, sort_keys=True)
@@ -213,15 +221,15 @@ def sync(
         else:
             result.unchanged.append(lead_id)
         # The priority moves with the rest of the data even when the content does not.
-        con.execute(
-            """
-            UPDATE cloudsword.lead_packages
-            SET package = ?, evidence_summary = ?, priority = ?
-            WHERE lead_id = ? AND (package IS DISTINCT FROM ? OR priority IS DISTINCT FROM ?
-                                   OR evidence_summary IS DISTINCT FROM ?)
-            """,
-            [package_json, summary, priority_json, lead_id, package_json, priority_json, summary],
-        )
+        if stored_packages.get(lead_id) != (package_json, summary, priority_json):
+            con.execute(
+                """
+                UPDATE cloudsword.lead_packages
+                SET package = ?, evidence_summary = ?, priority = ?
+                WHERE lead_id = ?
+                """,
+                [package_json, summary, priority_json, lead_id],
+            )
     return result
 
 

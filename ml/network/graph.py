@@ -176,8 +176,8 @@ def build_seller_identifiers(con: duckdb.DuckDBPyConnection, rel: dict[str, str]
     )
 
 
-def build_links(con: duckdb.DuckDBPyConnection, config: NetworkConfig) -> None:
-    """``_net_identifiers``, ``_net_links`` and ``_net_edges`` (see the module docstring)."""
+def build_identifiers(con: duckdb.DuckDBPyConnection, config: NetworkConfig) -> None:
+    """``_net_kinds`` and ``_net_identifiers`` (kept identifiers with their hub-guarded weight)."""
     kinds = pa.table(
         {
             "kind": list(config.kind_weights),
@@ -198,27 +198,67 @@ def build_links(con: duckdb.DuckDBPyConnection, config: NetworkConfig) -> None:
         """,
         {"decay": config.hub_decay},
     )
+
+
+def build_link_table(
+    con: duckdb.DuckDBPyConnection, out: str, sellers: str | None = None, both: bool = False
+) -> None:
+    """Temp table ``out``: seller_a < seller_b sharing one kept identifier (kind, identifier,
+    weight).
+
+    ``sellers`` (a temp table of seller_id) limits the self-join to identifiers those sellers
+    hold and keeps the pairs with one end (``both``: both ends) among them; without it, every
+    pair.
+    """
+    if sellers is None:
+        scope, pairs = "", ""
+    else:
+        scope = f"""JOIN (SELECT DISTINCT kind, identifier FROM _net_seller_ids
+                          WHERE seller_id IN (SELECT seller_id FROM {sellers}))
+                     USING (kind, identifier)"""
+        a_in = f"a.seller_id IN (SELECT seller_id FROM {sellers})"
+        b_in = f"b.seller_id IN (SELECT seller_id FROM {sellers})"
+        pairs = f"AND ({a_in} {'AND' if both else 'OR'} {b_in})"
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _net_links AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
         WITH kept AS (
             SELECT s.seller_id, s.kind, s.identifier, i.weight
             FROM _net_seller_ids s JOIN _net_identifiers i USING (kind, identifier)
+            {scope}
         )
         SELECT a.seller_id AS seller_a, b.seller_id AS seller_b, a.kind, a.identifier, a.weight
         FROM kept a JOIN kept b
           ON a.kind = b.kind AND a.identifier = b.identifier AND a.seller_id < b.seller_id
+        {pairs}
         """
     )
+
+
+def build_edge_table(con: duckdb.DuckDBPyConnection, links: str, out: str) -> None:
+    """Temp table ``out``: seller_a < seller_b, weight, kinds, from the link table ``links``.
+
+    The weight is rounded to 12 decimals: DuckDB sums in no fixed order, and an edge computed in
+    two runs (or in an incremental and a full run) must weigh exactly the same for Leiden and
+    the strong-tie threshold to decide alike.
+    """
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _net_edges AS
-        SELECT seller_a, seller_b, sum(kind_weight) AS weight, list_sort(list(kind)) AS kinds
+        f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT seller_a, seller_b, round(sum(kind_weight), 12) AS weight,
+               list_sort(list(kind)) AS kinds
         FROM (SELECT seller_a, seller_b, kind, max(weight) AS kind_weight
-              FROM _net_links GROUP BY ALL)
+              FROM {links} GROUP BY ALL)
         GROUP BY ALL
         """
     )
+
+
+def build_links(con: duckdb.DuckDBPyConnection, config: NetworkConfig) -> None:
+    """``_net_identifiers``, ``_net_links`` and ``_net_edges`` over every seller."""
+    build_identifiers(con, config)
+    build_link_table(con, "_net_links")
+    build_edge_table(con, "_net_links", "_net_edges")
 
 
 def seller_graph(

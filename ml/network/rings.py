@@ -45,26 +45,43 @@ def _split(component: ig.Graph, config: NetworkConfig) -> list[list[int]]:
     return [list(c) for c in partition]
 
 
-def detect_rings(graph: ig.Graph, config: NetworkConfig) -> list[list[str]]:
-    """Rings as sorted lists of seller ids, ordered by their smallest member."""
+def detect_rings(
+    graph: ig.Graph, config: NetworkConfig, only: set[str] | None = None
+) -> tuple[list[list[str]], set[str]]:
+    """Rings as sorted lists of seller ids, ordered by their smallest member; and the sellers
+    of the components that were clustered.
+
+    With ``only`` (seller ids), only the connected components holding one of them are clustered:
+    each component is split on its own (``graph.subgraph``, the same call as for every
+    component), so the rings of a component do not depend on whether others were skipped.
+    """
     rings: list[list[str]] = []
+    covered: set[str] = set()
     for component in graph.connected_components():
+        names = [graph.vs[v]["name"] for v in component]
+        if only is not None and only.isdisjoint(names):
+            continue
+        covered.update(names)
         if len(component) < config.min_ring_size:
             continue
         if len(component) <= config.leiden_min_component:
             groups = [list(range(len(component)))]
         else:
             groups = _split(graph.subgraph(component), config)
-        names = [graph.vs[v]["name"] for v in component]
         for group in groups:
             if len(group) >= config.min_ring_size:
                 rings.append(sorted(names[i] for i in group))
-    return sorted(rings)
+    return sorted(rings), covered
 
 
 def write_ring_members(con: duckdb.DuckDBPyConnection, rings: list[list[str]]) -> None:
-    """``_net_ring_members``: ring_key (position in ``rings``), seller_id."""
-    keys = [f"{i:08d}" for i, ring in enumerate(rings) for _ in ring]
+    """``_net_ring_members``: group_key, member.
+
+    A ring's key is its smallest member (rings are disjoint, so it is unique): the same ring
+    gets the same key whether it was found by a full run or by an incremental one, and id
+    assignment breaks ties by key, so both give it the same id.
+    """
+    keys = [ring[0] for ring in rings for _ in ring]
     members = [s for ring in rings for s in ring]
     table = pa.table(
         {"group_key": pa.array(keys, pa.string()), "member": pa.array(members, pa.string())}
@@ -81,6 +98,10 @@ def drop_declared_operator_groups(
     """
     if not config.declared_group_needs_confirmation:
         con.execute("CREATE OR REPLACE TEMP TABLE _net_declared_groups (group_key VARCHAR)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _net_declared_members "
+            "(group_key VARCHAR, seller_id VARCHAR)"
+        )
         return 0
     con.execute(
         f"""
@@ -114,16 +135,24 @@ def drop_declared_operator_groups(
     )
     dropped = con.execute("SELECT count(*) FROM _net_declared_groups").fetchall()[0][0]
     con.execute(
+        "CREATE OR REPLACE TEMP TABLE _net_declared_members AS "
+        "SELECT group_key, member AS seller_id FROM _net_ring_members "
+        "WHERE group_key IN (SELECT group_key FROM _net_declared_groups)"
+    )
+    con.execute(
         "DELETE FROM _net_ring_members "
         "WHERE group_key IN (SELECT group_key FROM _net_declared_groups)"
     )
     return int(dropped)
 
 
-def build_ring_tables(con: duckdb.DuckDBPyConnection, ring_ids: str) -> None:
+def build_ring_tables(
+    con: duckdb.DuckDBPyConnection, ring_ids: str, links: str = "_net_links"
+) -> None:
     """``_net_rings`` and ``_net_ring_links`` from the members and their assigned ids.
 
-    ``ring_ids`` is a temp table (group_key, id). Links are every kept identifier shared by two
+    ``ring_ids`` is a temp table (group_key, id); ``links`` holds (at least) every link between
+    two members. Links are every kept identifier shared by two
     members of one ring, once in each direction, so ``WHERE seller_id = ?`` finds all of a
     seller's links; ``linked_by`` lists the kinds of a member's links.
     """
@@ -135,11 +164,11 @@ def build_ring_tables(con: duckdb.DuckDBPyConnection, ring_ids: str) -> None:
         """
     )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _net_ring_links AS
         WITH inner_links AS (
             SELECT ra.ring_id, l.seller_a, l.seller_b, l.kind, l.identifier
-            FROM _net_links l
+            FROM {links} l
             JOIN _net_ring_seller ra ON ra.seller_id = l.seller_a
             JOIN _net_ring_seller rb ON rb.seller_id = l.seller_b AND rb.ring_id = ra.ring_id
         )
