@@ -215,7 +215,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-hash", action="store_true")
     parser.add_argument("--no-publish", action="store_true", help="print, write nothing")
+    parser.add_argument(
+        "--render", action="store_true", help="rewrite the doc section from the last results"
+    )
     args = parser.parse_args()
+    if args.render:
+        _update_doc("scoring", markdown(json.loads(RESULTS.read_text())))
+        return
 
     x = synthetic(args.rows, args.features, args.seed)
     train = synthetic(args.train_rows, args.features, args.seed + 100)

@@ -7,11 +7,18 @@ import dagster as dg
 from ml.ingest import scan_landing
 from ml.warehouse import utc_now, writer_lock
 from orchestration.assets.ingest import batch_partitions
+from orchestration.assets.model import listing_model_config
 from orchestration.jobs import ingest_batch_job, process_batches_job, refresh_job, train_job
 from orchestration.resources import CloudswordHome
 
 #: Its materialization means the outcomes the model learns from may have changed.
 TRAINING_SET = dg.AssetKey(["main", "training_set"])
+LISTING_SCORES = dg.AssetKey("listing_scores")
+#: Mean or 90th percentile of listing scores moving this far since the champion first scored
+#: requests a training (once per champion version), even without enough new outcomes.
+DRIFT_THRESHOLD = 0.1
+DRIFT_LOOKBACK = 200
+DRIFT_TAG = "cloudsword/drift_of_model"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
@@ -97,7 +104,8 @@ def refresh_after_ingest(context: dg.RunStatusSensorContext):
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Starts the train job when enough new outcomes arrived since the champion's data "
-        "cutoff (checked once per new training_set, while no run writes the warehouse)."
+        "cutoff, or when listing scores drifted since the champion first scored (checked once "
+        "per new training_set, while no run writes the warehouse)."
     ),
 )
 def train_when_due(context: dg.SensorEvaluationContext, home: CloudswordHome):
@@ -121,18 +129,60 @@ def train_when_due(context: dg.SensorEvaluationContext, home: CloudswordHome):
             decision = training_decision(home)
     except TimeoutError:
         return dg.SkipReason("a run is writing the warehouse; checking again after it")
-    if not decision.due:
+    if decision.due:
+        context.log.info(f"training is due: {decision.reason}")
+        request = dg.RunRequest(
+            run_key=f"train:{marker}", tags={"cloudsword/why": decision.reason[:200]}
+        )
+        return dg.SensorResult(run_requests=[request], cursor=marker)
+    drift = score_drift(context.instance)
+    if drift is None:
         return dg.SensorResult(skip_reason=f"not due: {decision.reason}", cursor=marker)
-    context.log.info(f"training is due: {decision.reason}")
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=f"train:{marker}",
-                tags={"cloudsword/why": decision.reason[:200]},
-            )
-        ],
-        cursor=marker,
+    version, why = drift
+    context.log.info(f"training requested: {why}")
+    request = dg.RunRequest(
+        run_key=f"drift:{marker}",
+        # Too few new outcomes to be due, so the run must force training.
+        run_config=listing_model_config("always"),
+        tags={"cloudsword/why": why[:200], DRIFT_TAG: version},
     )
+    return dg.SensorResult(run_requests=[request], cursor=marker)
+
+
+def score_drift(instance: dg.DagsterInstance) -> tuple[str, str] | None:
+    """(champion version, why) when the listing scores moved away from where they were when the
+    champion first scored, by ``DRIFT_THRESHOLD`` in mean or 90th percentile.
+
+    Cheap: it compares the ``score_quantiles`` the scores asset records, never the warehouse.
+    At most one drift training per champion version, so a challenger that fails the gate does
+    not make every later batch train again.
+    """
+    records = instance.fetch_materializations(LISTING_SCORES, limit=DRIFT_LOOKBACK).records
+    scored = [
+        (_value(r, "model_version"), _value(r, "score_quantiles"))
+        for r in records
+        if r.asset_materialization is not None
+    ]
+    if len(scored) < 2 or not isinstance(scored[0][1], dict):
+        return None
+    version, now = scored[0]
+    same = [q for v, q in scored if v == version and isinstance(q, dict)]
+    first = same[-1]  # newest first: the oldest scoring by this version that we looked at
+    moved = {k: now[k] - first[k] for k in ("mean", "p90") if k in now and k in first}
+    if not moved or max(abs(d) for d in moved.values()) < DRIFT_THRESHOLD:
+        return None
+    done = instance.get_runs_count(
+        dg.RunsFilter(job_name=train_job.name, tags={DRIFT_TAG: str(version)})
+    )
+    if done:
+        return None
+    changes = ", ".join(f"{k} {first[k]:.3f} -> {now[k]:.3f}" for k in moved)
+    return str(version), f"score drift since model v{version} first scored: {changes}"
+
+
+def _value(record, key: str):
+    value = record.asset_materialization.metadata.get(key)
+    return value.value if value is not None else None
 
 
 def training_decision(home: CloudswordHome):

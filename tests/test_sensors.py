@@ -188,3 +188,54 @@ def test_train_check_waits_for_the_writer_and_a_pending_train_run(
     running = train_tick(instance, tmp_path)
     assert isinstance(running, dg.SkipReason)
     assert "already queued or running" in running.skip_message
+
+
+def scored(instance: dg.DagsterInstance, version: str, mean: float) -> None:
+    quantiles = {"p50": mean - 0.05, "p90": mean + 0.2, "p99": 0.99, "mean": mean, "max": 1.0}
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            sensors.LISTING_SCORES,
+            metadata={
+                "model_version": version,
+                "score_quantiles": dg.MetadataValue.json(quantiles),
+            },
+        )
+    )
+
+
+def test_score_drift_requests_one_forced_training_per_champion(
+    tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sensors, "training_decision", decide(False))
+    scored(instance, "1", 0.20)
+    scored(instance, "1", 0.25)  # moved less than the threshold
+    marker = training_set_built(instance)
+    assert not train_tick(instance, tmp_path).run_requests
+
+    scored(instance, "1", 0.40)  # the champion's scores moved by 0.2 since it first scored
+    marker = training_set_built(instance)
+    result = train_tick(instance, tmp_path, cursor="0")
+    (request,) = result.run_requests
+    assert request.run_key == f"drift:{marker}"
+    assert request.run_config["ops"]["listing_model"]["config"] == {"train": "always"}
+    assert request.tags[sensors.DRIFT_TAG] == "1"
+    assert "mean 0.200 -> 0.400" in request.tags["cloudsword/why"]
+
+    # Once a drift training of this champion ran, drift alone asks for no more.
+    @dg.op
+    def step() -> None: ...
+
+    @dg.job(name="train")
+    def train() -> None:
+        step()
+
+    instance.create_run_for_job(
+        train, status=dg.DagsterRunStatus.SUCCESS, tags={sensors.DRIFT_TAG: "1"}
+    )
+    training_set_built(instance)
+    assert not train_tick(instance, tmp_path).run_requests
+    # A new champion is measured from its own first scores.
+    scored(instance, "2", 0.40)
+    scored(instance, "2", 0.42)
+    training_set_built(instance)
+    assert not train_tick(instance, tmp_path).run_requests

@@ -11,6 +11,7 @@
 -#}
 {% macro consumer_features(grain) %}
 {%- set key = grain ~ '_id' %}
+{%- set features = feature_group('consumer', grain) %}
 {%- set spine = ref('int_listing_spine') if grain == 'listing' else ref('int_seller_spine') %}
 
 with spine as (
@@ -36,7 +37,7 @@ spine_orders as not materialized (
 
 order_features as (
     select {{ key }}, as_of,
-        {{ feature_aggregates('consumer', grain, 'orders') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'orders') | join(',\n        ') }}
     from spine_orders
     group by {{ key }}, as_of
 ),
@@ -50,7 +51,7 @@ buyer_orders as (
 
 buyer_features as (
     select {{ key }}, as_of,
-        {{ feature_aggregates('consumer', grain, 'buyers') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'buyers') | join(',\n        ') }}
     from buyer_orders
     group by {{ key }}, as_of
 ),
@@ -67,7 +68,7 @@ spine_reviews as not materialized (
 
 review_features as (
     select {{ key }}, as_of,
-        {{ feature_aggregates('consumer', grain, 'reviews') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'reviews') | join(',\n        ') }}
     from spine_reviews
     group by {{ key }}, as_of
 ),
@@ -81,7 +82,7 @@ review_days as (
 
 burst_features as (
     select {{ key }}, as_of,
-        {{ feature_aggregates('consumer', grain, 'review_days') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'review_days') | join(',\n        ') }}
     from review_days
     group by {{ key }}, as_of
 ),
@@ -110,7 +111,7 @@ reviewer_overlap as (
 
 overlap_features as (
     select {{ key }}, as_of,
-        {{ feature_aggregates('consumer', grain, 'reviewers') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'reviewers') | join(',\n        ') }}
     from reviewer_overlap
     group by {{ key }}, as_of
 )
@@ -119,7 +120,7 @@ select
     s.{{ key }},
     s.as_of,
     {#- Each feature read from the CTE of its event set; derived ratios divide two of them. #}
-    {{ feature_selects('consumer', grain, {
+    {{ feature_selects(features, {
         'orders': 'o', 'buyers': 'b', 'reviews': 'r', 'review_days': 'bu', 'reviewers': 'ov'
     }) | join(',\n    ') }}
 from spine as s

@@ -31,22 +31,6 @@
     {{ return(pairs) }}
 {% endmacro %}
 
-{#- Fill {key} and {key:about} of the bindings ({key: [value, about]}) in a string or list. -#}
-{% macro fill_placeholders(value, bindings) %}
-    {%- if value is string -%}
-        {%- set ns = namespace(text=value) -%}
-        {%- for key, pair in bindings.items() -%}
-            {%- set ns.text = ns.text.replace('{' ~ key ~ ':about}', pair[1]).replace('{' ~ key ~ '}', pair[0]) -%}
-        {%- endfor -%}
-        {{ return(ns.text) }}
-    {%- elif value is iterable and value is not mapping -%}
-        {%- set filled = [] -%}
-        {%- for v in value -%}{%- do filled.append(fill_placeholders(v, bindings)) -%}{%- endfor -%}
-        {{ return(filled) }}
-    {%- endif -%}
-    {{ return(value) }}
-{% endmacro %}
-
 {#- Append every feature the entries declare to `out`, in order (recursive over blocks). -#}
 {% macro expand_feature_entries(entries, inherited, bindings, out) %}
     {%- for entry in entries -%}
@@ -66,8 +50,24 @@
             {%- if entry.get('features') -%}
                 {%- do expand_feature_entries(entry['features'], ctx, bound, out) -%}
             {%- else -%}
+                {#- Placeholders filled inline rather than by a macro call per value: macro
+                    calls dominate the parse time of this expansion. -#}
                 {%- set feature = {} -%}
-                {%- for k, v in ctx.items() -%}{%- do feature.update({k: fill_placeholders(v, bound)}) -%}{%- endfor -%}
+                {%- for k, v in ctx.items() -%}
+                    {%- set is_list = v is iterable and v is not string and v is not mapping -%}
+                    {%- set items = v if is_list else [v] -%}
+                    {%- set filled = [] -%}
+                    {%- for item in items -%}
+                        {%- set ns = namespace(value=item) -%}
+                        {%- if item is string and '{' in item -%}
+                            {%- for key, pair in bound.items() -%}
+                                {%- set ns.value = ns.value.replace('{' ~ key ~ ':about}', pair[1]).replace('{' ~ key ~ '}', pair[0]) -%}
+                            {%- endfor -%}
+                        {%- endif -%}
+                        {%- do filled.append(ns.value) -%}
+                    {%- endfor -%}
+                    {%- do feature.update({k: filled if is_list else filled[0]}) -%}
+                {%- endfor -%}
                 {%- if 'window' in bound -%}{%- do feature.update({'window': bound['window'][0]}) -%}{%- endif -%}
                 {%- do out.append(feature) -%}
             {%- endif -%}
@@ -75,8 +75,11 @@
     {%- endfor -%}
 {% endmacro %}
 
-{#- The features of one spec group at one grain ('listing' or 'seller'), in column order. -#}
+{#- The features of one spec group at one grain ('listing' or 'seller'), in column order.
+    None at parse time: parsing only needs a model's refs and config, and expanding the spec
+    for every model there would add seconds to every `dbt parse` (no feature macro refs). -#}
 {% macro feature_group(group, grain) %}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set out = [] -%}
     {%- for g in var('features') if g['group'] == group -%}
         {%- do expand_feature_entries([g], {}, {}, out) -%}
@@ -90,13 +93,14 @@
 {% endmacro %}
 
 {#- The feature columns of a model of var feature_models, in order; a column carried from
-    another model under a prefix has `carried_from` and `source_name`. -#}
-{% macro feature_model_columns(model) %}
+    another model under a prefix has `carried_from` and `source_name` (carried_only: just
+    those, without expanding the rest). -#}
+{% macro feature_model_columns(model, carried_only=false) %}
     {%- set models = var('feature_models') -%}
     {%- set layout = models[model] -%}
-    {%- if layout.get('same_as') -%}{{ return(feature_model_columns(layout['same_as'])) }}{%- endif -%}
+    {%- if layout.get('same_as') -%}{{ return(feature_model_columns(layout['same_as'], carried_only)) }}{%- endif -%}
     {%- set columns = [] -%}
-    {%- for part in layout['parts'] -%}
+    {%- for part in layout['parts'] if part is mapping or not carried_only -%}
         {%- if part is mapping -%}
             {%- for f in feature_model_columns(part['model']) if f.get('window') not in part.get('drop_windows', []) -%}
                 {%- set carried = {} -%}
@@ -145,12 +149,15 @@
     {{ return(expr) }}
 {% endmacro %}
 
-{#- "aggregate as name" for every feature of a group at a grain that aggregates `events`. -#}
-{% macro feature_aggregates(group, grain, events, as_of='as_of') %}
+{#- "aggregate as name" for each feature (of feature_group) that aggregates `events`. -#}
+{% macro feature_aggregates(features, events, as_of='as_of') %}
     {%- set cols = [] -%}
-    {%- for f in feature_group(group, grain) if f.get('events') == events and not f.get('ratio_of') -%}
+    {%- for f in features if f.get('events') == events and not f.get('ratio_of') -%}
         {%- do cols.append(feature_aggregate(f, as_of) ~ ' as ' ~ f['name']) -%}
     {%- endfor -%}
+    {%- if execute and not cols -%}
+        {{ exceptions.raise_compiler_error('feature spec: no aggregate over event set ' ~ events) }}
+    {%- endif -%}
     {{ return(cols) }}
 {% endmacro %}
 
@@ -174,10 +181,10 @@
     {{ return(expr ~ ' as ' ~ f['name']) }}
 {% endmacro %}
 
-{#- "expression as name" for every feature of a group at a grain (see feature_select). -#}
-{% macro feature_selects(group, grain, aliases) %}
+{#- "expression as name" for each feature (see feature_select). -#}
+{% macro feature_selects(features, aliases) %}
     {%- set cols = [] -%}
-    {%- for f in feature_group(group, grain) -%}{%- do cols.append(feature_select(f, aliases)) -%}{%- endfor -%}
+    {%- for f in features -%}{%- do cols.append(feature_select(f, aliases)) -%}{%- endfor -%}
     {{ return(cols) }}
 {% endmacro %}
 
@@ -187,7 +194,5 @@
     cannot drift from the docs. aliases: relation alias of each event set / group.
 -#}
 {% macro feature_model_selects(model, aliases) %}
-    {%- set cols = [] -%}
-    {%- for f in feature_model_columns(model) -%}{%- do cols.append(feature_select(f, aliases)) -%}{%- endfor -%}
-    {{ return(cols) }}
+    {{ return(feature_selects(feature_model_columns(model), aliases)) }}
 {% endmacro %}

@@ -16,11 +16,11 @@ select
     p.* exclude (listing_id, as_of),
     c.* exclude (listing_id, as_of),
     r.* exclude (listing_id, as_of),
-    {{ feature_selects('report_rates', 'listing', {'report': 'r', 'consumer': 'c'}) | join(',\n    ') }},
+    {{ feature_selects(feature_group('report_rates', 'listing'), {'report': 'r', 'consumer': 'c'}) | join(',\n    ') }},
     sb.* exclude (seller_id, as_of),
     {#- The seller's consumer and report aggregates the spec carries onto listings (renamed). #}
     {%- set carried = {'int_seller_consumer_features': 'sc', 'int_seller_report_features': 'sr'} %}
-    {%- for f in feature_model_columns('listing_features') if f.get('carried_from') %}
+    {%- for f in feature_model_columns('listing_features', carried_only=true) %}
     {{ carried[f['carried_from']] }}.{{ f['source_name'] }} as {{ f['name'] }},
     {%- endfor %}
     -- How much of the seller's sales this one listing makes. The two sums add the same doubles in
@@ -51,10 +51,10 @@ left join {{ ref('int_seller_report_features') }} as sr
 select
     {{ leading_columns | join(',\n    ') }},
     b.* exclude (seller_id, as_of),
-    {{ feature_selects('seller_supply', 'seller', {'behaviour': 'b', 'consumer': 'c'}) | join(',\n    ') }},
+    {{ feature_selects(feature_group('seller_supply', 'seller'), {'behaviour': 'b', 'consumer': 'c'}) | join(',\n    ') }},
     c.* exclude (seller_id, as_of),
     r.* exclude (seller_id, as_of),
-    {{ feature_selects('report_rates', 'seller', {'report': 'r', 'consumer': 'c'}) | join(',\n    ') }}
+    {{ feature_selects(feature_group('report_rates', 'seller'), {'report': 'r', 'consumer': 'c'}) | join(',\n    ') }}
 from {{ spine }} as sp
 inner join {{ ref('stg_sellers') }} as s on s.seller_id = sp.seller_id
 left join {{ ref('int_seller_behaviour_features') }} as b

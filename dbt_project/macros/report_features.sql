@@ -32,7 +32,7 @@ spine_reports as (
 )
 
 select {{ key }}, as_of,
-    {{ feature_aggregates('report', grain, 'reports') | join(',\n    ') }}
+    {{ feature_aggregates(feature_group('report', grain), 'reports') | join(',\n    ') }}
 from spine_reports
 group by {{ key }}, as_of
 {% endmacro %}

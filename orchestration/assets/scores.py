@@ -59,7 +59,10 @@ def scores(context: dg.AssetExecutionContext, home: CloudswordHome):
                 "explained": summary.n_explained,
                 "predictor": summary.predictor,
                 "score_quantiles": {k: round(v, 4) for k, v in summary.quantiles.items()},
-                "model_listings_per_second": round(summary.listings_per_second),
+                # NaN when nothing needed rescoring (no time in the model at all).
+                "model_listings_per_second": (
+                    round(summary.listings_per_second) if summary.n_rescored else None
+                ),
                 "top_10": markdown_table(summary.top),
                 "seconds": round(summary.seconds, 2),
             }

@@ -7,6 +7,7 @@
 -- `bespoke` computes the features the spec only declares.
 {%- set identifier_kinds = var('identifier_kinds').keys() | list %}
 {%- set shop_cues = text_cue_flags('lower(s.shop_name)', 'listing_text_cues') %}
+{%- set features = feature_group('seller_behaviour', 'seller') %}
 
 with spine as (
     select seller_id, as_of from {{ ref('int_seller_spine') }}
@@ -24,7 +25,7 @@ listings as (
 
 listing_features as (
     select seller_id, as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'listings') | join(',\n        ') }},
+        {{ feature_aggregates(features, 'listings') | join(',\n        ') }},
         min(created_at) as first_listing_at
     from listings
     group by seller_id, as_of
@@ -40,7 +41,7 @@ brand_counts as (
 
 brand_features as (
     select seller_id, as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'brand_counts') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'brand_counts') | join(',\n        ') }}
     from brand_counts
     group by seller_id, as_of
 ),
@@ -54,14 +55,14 @@ listing_days as (
 
 listing_burst as (
     select seller_id, as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'listing_days') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'listing_days') | join(',\n        ') }}
     from listing_days
     group by seller_id, as_of
 ),
 
 authorizations as (
     select s.seller_id, s.as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'authorizations', 's.as_of') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'authorizations', 's.as_of') | join(',\n        ') }}
     from spine as s
     inner join {{ ref('stg_brand_authorizations') }} as a
         on a.seller_id = s.seller_id and a.authorized_since < s.as_of
@@ -70,7 +71,7 @@ authorizations as (
 
 payments as (
     select s.seller_id, s.as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'payments', 's.as_of') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'payments', 's.as_of') | join(',\n        ') }}
     from spine as s
     left join {{ ref('stg_seller_payment_accounts') }} as p
         on p.seller_id = s.seller_id and p.first_seen_at < s.as_of
@@ -90,14 +91,14 @@ login_identifiers as (
 
 logins as (
     select seller_id, as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'login_identifiers') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'login_identifiers') | join(',\n        ') }}
     from login_identifiers
     group by all
 ),
 
 login_counts as (
     select s.seller_id, s.as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'logins', 's.as_of') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'logins', 's.as_of') | join(',\n        ') }}
     from spine as s
     inner join {{ ref('stg_seller_logins') }} as g
         on g.seller_id = s.seller_id and g.logged_in_at < s.as_of
@@ -106,7 +107,7 @@ login_counts as (
 
 shipments as (
     select s.seller_id, s.as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'shipments', 's.as_of') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'shipments', 's.as_of') | join(',\n        ') }}
     from spine as s
     left join {{ ref('stg_inbound_shipments') }} as i
         on i.seller_id = s.seller_id and i.received_at < s.as_of
@@ -116,7 +117,7 @@ shipments as (
 senders as (
     -- Distinct senders (normalised address) per window, via each sender's last shipment.
     select seller_id, as_of,
-        {{ feature_aggregates('seller_behaviour', 'seller', 'senders') | join(',\n        ') }}
+        {{ feature_aggregates(features, 'senders') | join(',\n        ') }}
     from (
         select s.seller_id, s.as_of, i.identifier, max(i.first_seen_at) as last_at
         from spine as s

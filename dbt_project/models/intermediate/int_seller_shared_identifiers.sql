@@ -134,6 +134,6 @@ counts as (
 
 -- Per scope, the features of the spec group shared_identifiers (dbt_project.yml).
 select seller_id, as_of,
-    {{ feature_aggregates('shared_identifiers', 'seller', 'shared_identifiers') | join(',\n    ') }}
+    {{ feature_aggregates(feature_group('shared_identifiers', 'seller'), 'shared_identifiers') | join(',\n    ') }}
 from counts
 group by all
