@@ -38,7 +38,7 @@ TIME_COLUMNS = {
 def text_cues() -> dict[str, str]:
     """The listing keyword patterns, read from the dbt project's vars (one source of truth)."""
     project = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())
-    return project["vars"]["listing_text_cues"]
+    return {name: cue["pattern"] for name, cue in project["vars"]["listing_text_cues"].items()}
 
 
 def load_staging(warehouse: Path) -> dict[str, pd.DataFrame]:
