@@ -39,6 +39,9 @@
         {%- for k, v in entry.items() if k not in ('features', 'for_each') -%}
             {%- do ctx.update({k: v}) -%}
         {%- endfor -%}
+        {%- if (entry.get('for_each') or {}) | length > 1 -%}
+            {{ exceptions.raise_compiler_error('feature spec: one placeholder per for_each, nest blocks for more: ' ~ entry) }}
+        {%- endif -%}
         {%- set values = [] -%}
         {%- for key, source in (entry.get('for_each') or {}).items() -%}
             {%- for pair in feature_dimension(source) -%}{%- do values.append({key: pair}) -%}{%- endfor -%}
@@ -145,7 +148,8 @@
         {{ exceptions.raise_compiler_error(f['name'] ~ ': no measure, per or days_since in the feature spec') }}
     {%- endif -%}
     {%- if f.get('default') is not none -%}{%- set expr = 'coalesce(' ~ expr ~ ', ' ~ f['default'] ~ ')' -%}{%- endif -%}
-    {%- if f.get('cast') -%}{%- set expr = '(' ~ expr ~ ')::' ~ f['cast'] -%}{%- endif -%}
+    {#- Standard cast(), not DuckDB's `::`, so the generated SQL ports to other engines. -#}
+    {%- if f.get('cast') -%}{%- set expr = 'cast(' ~ expr ~ ' as ' ~ f['cast'] ~ ')' -%}{%- endif -%}
     {{ return(expr) }}
 {% endmacro %}
 

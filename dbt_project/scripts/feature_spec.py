@@ -19,7 +19,7 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Keys that shape the expansion rather than describe a feature.
-STRUCTURAL = ("features", "for_each", "group_features")
+STRUCTURAL = ("features", "for_each")
 
 
 def load_vars(project: Path = PROJECT) -> dict[str, Any]:
