@@ -210,6 +210,19 @@ def markdown(result: dict) -> str:
             f"{m.get('treecode_cpu_us_per_listing', '-')} / "
             f"{m.get('lleaves_cpu_us_per_listing', '-')} |"
         )
+    idle = [
+        f"{m['trees']} trees: LightGBM {2 / m['lightgbm_cpu_us_per_listing']:.2f}M, treecode "
+        f"{2 / m['treecode_cpu_us_per_listing']:.2f}M, lleaves "
+        f"{2 / m['lleaves_cpu_us_per_listing']:.2f}M"
+        for m in result["models"]
+        if "treecode_cpu_us_per_listing" in m
+    ]
+    if idle:
+        rows += [
+            "",
+            "Target of issue 13 (model alone >= 1M listings/s at scale large): from the CPU time "
+            "per listing, two idle cores give " + "; ".join(idle) + " listings/s.",
+        ]
     rows += [
         "",
         "What the scores step does since issue 13: it hashes each active listing's scoring input "
