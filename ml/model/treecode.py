@@ -149,6 +149,7 @@ def build_library(booster: lgb.Booster, target: Path, cc: str = "gcc") -> None:
             [cc, "-O2", "-march=native", "-shared", "-fPIC", "-o", str(target), str(src)],
             capture_output=True,
             text=True,
+            timeout=600,  # a pathological forest falls back to lleaves rather than hang scoring
         )
         if done.returncode != 0:
             raise RuntimeError(f"{cc} failed ({done.returncode}): {done.stderr[-2000:]}")
