@@ -518,19 +518,29 @@ def validate_changed(
         """,
         {} if full else {"r": relation},
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _chk_changed AS "
-        f"SELECT t.* FROM {relation} t SEMI JOIN _chk_new n ON hash(t) = n.h"
-    )
     total = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-    n_new = con.execute("SELECT count(*) FROM _chk_new").fetchone()[0]
+    n_new, n_all = con.execute(
+        "SELECT (SELECT count(*) FROM _chk_new), (SELECT count(*) FROM _chk_all)"
+    ).fetchone()
+    if full or n_new == n_all:
+        # Every row is new (a table rewritten with new values): read it directly rather than
+        # through the hash join.
+        changed = relation
+    else:
+        # The changed rows, once: validation reads them several times (count, chunks, SQL).
+        changed = "_chk_changed"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {changed} AS "
+            f"SELECT t.* FROM {relation} t SEMI JOIN _chk_new n ON hash(t) = n.h"
+        )
     if n_new or full:
         report = validate_table(
-            con, table, qualified_name="_chk_changed", max_rows=max_rows, key_relation=relation
+            con, table, qualified_name=changed, max_rows=max_rows, key_relation=relation
         )
     else:
         # No row changed: its columns are those a passing check saw (same signature) and every
         # row passed, so only the whole-table key checks can still fail (they are cheap SQL).
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chk_changed AS FROM {relation} LIMIT 0")
         sql = _sql_failures(con, "_chk_changed", _key_columns(schema), relation)
         failures = pd.DataFrame(sql) if sql else pd.DataFrame(columns=_FAILURE_COLUMNS)
         report = ValidationReport(table, 0, failures)

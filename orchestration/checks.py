@@ -8,8 +8,8 @@ train a model, bad scores never reach the network and bad leads are never export
 
 A check validates the rows a run changed, not the whole table (``ml.schemas.validate_changed``):
 rows whose content hash no earlier passing check stored, with keys still unique over every row.
-Run config ``{"full": true}`` on a check (launchpad, or ``ops``/``checks`` config of a job)
-validates every row instead.
+Setting the check's run config to ``{"full": true}`` (``ContractCheckConfig``) validates every
+row instead.
 """
 
 import dagster as dg
