@@ -153,3 +153,21 @@ def test_a_moved_home_is_self_contained(tiny_home: Path, cloudsword, tmp_path: P
     assert locations and all(loc.startswith(artifacts) for loc in locations), locations
     # Every model version, the one trained after the move included, has its files here.
     assert all(Path(loc.removeprefix("file://")).is_dir() for loc in locations), locations
+
+
+def test_listings_of_ring_sellers_carry_their_reasons(tiny_home: Path) -> None:
+    """Scoring explains high scores only; the leads step explains the listings of sellers the
+    network tied into a ring in the same run, so an investigator opening a ring sees why."""
+    from ml.model.explain import UNEXPLAINED
+
+    con = duckdb.connect(str(tiny_home / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT s.listing_id, s.top_reasons FROM main.listing_scores s "
+            "WHERE s.seller_id IN (SELECT seller_id FROM main.rings)"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows, "the tiny marketplace has rings"
+    unexplained = [listing for listing, reasons in rows if reasons == [UNEXPLAINED]]
+    assert not unexplained, unexplained[:5]

@@ -73,10 +73,11 @@ def reasons_for(
 def explain_listings(
     warehouse: Path,
     tracking_uri: str,
-    seller_ids: list[str],
+    seller_ids: list[str] | None = None,
     config: ModelConfig | None = None,
 ) -> int:
-    """Compute the missing reasons of the listings of ``seller_ids`` and return how many.
+    """Compute the missing reasons of the listings of ``seller_ids`` (default: the sellers in a
+    ring or an open lead) and return how many.
 
     For sellers that joined a ring or lead after their listings were scored. Only listings
     scored by the current champion whose features have not changed since are explained (the
@@ -84,9 +85,25 @@ def explain_listings(
     them then. Writes one transaction; the caller holds the warehouse writer lock.
     """
     config = config or ModelConfig()
-    if not seller_ids:
+    with connect(warehouse) as con:
+        if not table_exists(con, "cloudsword", STATE_TABLE.split(".")[1]):
+            return 0
+        if seller_ids is None:
+            seller_ids = watched_sellers(con).to_pylist()
+        if not seller_ids:
+            return 0
+        # Loading the champion costs seconds: only when some listing still lacks its reasons.
+        con.register("_watched", pa.table({"seller_id": pa.array(seller_ids, pa.string())}))
+        waiting = con.execute(
+            f"SELECT count(*) FROM {STATE_TABLE} st JOIN main.listing_scores ls USING (listing_id) "
+            "WHERE NOT st.explained AND ls.seller_id IN (SELECT seller_id FROM _watched)"
+        ).fetchone()[0]
+    if not waiting:
         return 0
-    model, version = load_champion(tracking_uri, config.model_name)
+    try:
+        model, version = load_champion(tracking_uri, config.model_name)
+    except LookupError:
+        return 0  # scores came from elsewhere (no champion): nothing of ours to explain
     key = model_key(model, version, config)
     with connect(warehouse) as con:
         if not table_exists(con, "cloudsword", STATE_TABLE.split(".")[1]):

@@ -23,10 +23,18 @@ LEADS_FRESHNESS = dg.FreshnessPolicy.time_window(
 def leads(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.MaterializeResult:
     """Ranked leads with stable ids, kept in the lead registry."""
     from ml.leads import build_leads
+    from ml.model import explain_listings
 
+    paths = home.paths
     with home.writing():
-        summary = build_leads(home.paths.warehouse, now=utc_now())
-    return dg.MaterializeResult(metadata=to_metadata(summary.dagster_metadata()))
+        # Scoring explains high scores only; sellers the network just tied into a ring (or that
+        # sit in an open lead) get their listings' reasons now, before their packages are built.
+        explained = explain_listings(paths.warehouse, paths.mlflow_tracking_uri)
+        summary = build_leads(paths.warehouse, now=utc_now())
+    if explained:
+        context.log.info(f"explained {explained} listings of sellers in rings or open leads")
+    metadata = {**summary.dagster_metadata(), "listings_explained_for_leads": explained}
+    return dg.MaterializeResult(metadata=to_metadata(metadata))
 
 
 @dg.asset(
