@@ -62,6 +62,10 @@ def start_servers(
         "CLOUDSWORD_HOME": str(paths.root),
         "DAGSTER_HOME": str(paths.dagster_home),
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        # Launching a run waits (over gRPC) until the new run process has loaded the
+        # definitions; on a busy 2-core machine that took over Dagster's default 60 s, and the
+        # run failed without starting.
+        "DAGSTER_GRPC_TIMEOUT_SECONDS": os.environ.get("DAGSTER_GRPC_TIMEOUT_SECONDS", "300"),
     }
     paths.logs.mkdir(parents=True, exist_ok=True)
     procs = {}
