@@ -12,7 +12,7 @@ import dagster as dg
 from ml.settings import CHECKOUT
 
 #: Libraries only the steps that use them import; loading the definitions must not.
-LAZY = ("mlflow", "lightgbm", "sklearn", "optuna", "shap")
+LAZY = ("mlflow", "lightgbm", "sklearn", "optuna", "shap", "igraph", "leidenalg", "matplotlib")
 
 
 def test_definitions_import_no_training_library(tmp_path) -> None:

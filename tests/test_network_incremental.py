@@ -20,7 +20,7 @@ import pytest
 from ml.contract import TABLES
 from ml.generate import generate
 from ml.network import trace_network
-from ml.network.graph import INPUTS
+from ml.network.config import INPUTS
 
 T0 = datetime(2026, 8, 1, 12, 0, 0)
 

@@ -65,6 +65,19 @@ def _default_max_sellers() -> dict[str, int]:
     }
 
 
+#: Contract tables the network reads, as staging relations.
+INPUTS = (
+    "sellers",
+    "seller_payment_accounts",
+    "seller_logins",
+    "listings",
+    "inbound_shipments",
+    "orders",
+    "reports",
+    "enforcement_outcomes",
+)
+
+
 @dataclass(frozen=True)
 class NetworkConfig:
     """Every knob of network tracing; the defaults are the documented choices."""

@@ -32,18 +32,6 @@ from ml.network.identifiers import (
 )
 from ml.network.sql import arrow, table_exists, temp_table_from_arrow
 
-#: Contract tables the network reads, as staging relations.
-INPUTS = (
-    "sellers",
-    "seller_payment_accounts",
-    "seller_logins",
-    "listings",
-    "inbound_shipments",
-    "orders",
-    "reports",
-    "enforcement_outcomes",
-)
-
 
 def input_relation(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """``staging.stg_<table>``, or an empty temp table of the contract's shape if it is absent."""

@@ -22,9 +22,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ml.network.config import NetworkConfig
+from ml.network.config import INPUTS, NetworkConfig
 from ml.network.graph import (
-    INPUTS,
     build_address_maps,
     build_edge_table,
     build_identifiers,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ml.network.graph import INPUTS
+from ml.network.config import INPUTS
 from ml.warehouse import utc_now
 from orchestration.metadata import to_metadata
 from orchestration.resources import CloudswordHome
