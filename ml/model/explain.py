@@ -48,6 +48,13 @@ def watched_sellers(con: duckdb.DuckDBPyConnection) -> pa.Array:
     return table.to_arrow_table().column(0).combine_chunks().cast(pa.string())
 
 
+def ring_sellers(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Sellers in a ring of the network as last traced."""
+    if not table_exists(con, "main", "rings"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT seller_id FROM main.rings").fetchall()]
+
+
 def needs_reasons(
     score: np.ndarray, seller_ids: pa.Array, watched: pa.Array, min_score: float
 ) -> np.ndarray:
@@ -76,8 +83,13 @@ def explain_listings(
     seller_ids: list[str] | None = None,
     config: ModelConfig | None = None,
 ) -> int:
-    """Compute the missing reasons of the listings of ``seller_ids`` (default: the sellers in a
-    ring or an open lead) and return how many.
+    """Compute the missing reasons of the listings of ``seller_ids`` (default: the sellers in
+    ``main.rings``) and return how many.
+
+    The leads step calls it with the default, after tracing and before building the packages, so
+    the packages carry the reasons. Rings only, not the lead registry: the registry still holds
+    the previous run's leads, so a rerun after a crash would explain more than an uninterrupted
+    run (lead sellers outside rings are explained when scoring next rescores them).
 
     For sellers that joined a ring or lead after their listings were scored. Only listings
     scored by the current champion whose features have not changed since are explained (the
@@ -89,7 +101,7 @@ def explain_listings(
         if not table_exists(con, "cloudsword", STATE_TABLE.split(".")[1]):
             return 0
         if seller_ids is None:
-            seller_ids = watched_sellers(con).to_pylist()
+            seller_ids = ring_sellers(con)
         if not seller_ids:
             return 0
         # Loading the champion costs seconds: only when some listing still lacks its reasons.

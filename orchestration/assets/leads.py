@@ -27,12 +27,12 @@ def leads(context: dg.AssetExecutionContext, home: CloudswordHome) -> dg.Materia
 
     paths = home.paths
     with home.writing():
-        # Scoring explains high scores only; sellers the network just tied into a ring (or that
-        # sit in an open lead) get their listings' reasons now, before their packages are built.
+        # Scoring explains high scores only; sellers the network just tied into a ring get their
+        # listings' reasons now, before their packages are built.
         explained = explain_listings(paths.warehouse, paths.mlflow_tracking_uri)
         summary = build_leads(paths.warehouse, now=utc_now())
     if explained:
-        context.log.info(f"explained {explained} listings of sellers in rings or open leads")
+        context.log.info(f"explained {explained} listings of sellers in rings")
     metadata = {**summary.dagster_metadata(), "listings_explained_for_leads": explained}
     return dg.MaterializeResult(metadata=to_metadata(metadata))
 
