@@ -197,6 +197,9 @@ def ui(
     ] = False,
 ) -> None:
     """Start the Dagster webserver and daemon, and the MLflow UI; stop them with Ctrl-C."""
+    import dagster as dg
+
+    from orchestration.runner import report_abandoned_runs
     from orchestration.servers import serve_uis
 
     if not is_loopback(host):
@@ -204,7 +207,14 @@ def ui(
             console.print(f"[red]Refusing to serve on {host}.[/] " + EXPOSED.format(host=host))
             raise typer.Exit(2)
         console.print(f"[yellow]Serving on {host} without authentication.[/]")
-    serve_uis(_home(home), host=host, port=port, mlflow_port=mlflow_port, console=console)
+    paths = _home(home)
+    # A run a dead `cloudsword run` left "started" would hold the daemon's one-run queue.
+    instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
+    try:
+        report_abandoned_runs(instance, paths, console)
+    finally:
+        instance.dispose()
+    serve_uis(paths, host=host, port=port, mlflow_port=mlflow_port, console=console)
 
 
 @app.command()
