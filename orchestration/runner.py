@@ -70,6 +70,7 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
 
     instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
     report_abandoned_runs(instance, paths, console)
+    _warn_if_registry_lost(paths, console)
     outcome = PipelineOutcome()
     scan = scan_landing(paths.landing)
     for name in scan.invalid:
@@ -166,6 +167,18 @@ def _hint_if_training_due(instance: dg.DagsterInstance, console: Console) -> Non
             "Retrain with `cloudsword train` (under `cloudsword ui` the train_when_due sensor "
             "starts it)."
         )
+
+
+def _warn_if_registry_lost(paths: Home, console: Console) -> None:
+    """Say it loudly when the MLflow store is gone but the warehouse was scored by its models."""
+    if paths.mlflow_db.exists() or "CLOUDSWORD_MLFLOW_TRACKING_URI" in os.environ:
+        return
+    from ml.model.data import earlier_model_versions
+    from orchestration.assets.model import REGISTRY_LOST
+
+    versions = earlier_model_versions(paths.warehouse)
+    if versions:
+        console.print(f"[bold red]Warning:[/] {REGISTRY_LOST.format(versions=', '.join(versions))}")
 
 
 def report_abandoned_runs(instance: dg.DagsterInstance, paths: Home, console: Console) -> None:
