@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import shutil
 from collections.abc import Callable
@@ -72,7 +73,9 @@ def _home(home: Path | None) -> Home:
 @app.command()
 def generate(
     scale: Annotated[str, typer.Option(help=SCALES_HELP)] = "small",
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")] = 7,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same bytes.", min=0)
+    ] = 7,
     force: Annotated[
         bool, typer.Option(help="Replace landing/ and truth/ if they already hold data.")
     ] = False,
@@ -159,26 +162,66 @@ def train(
         raise typer.Exit(1)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only reaches this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+EXPOSED = (
+    "Neither the Dagster webserver nor the MLflow UI asks who you are: anyone who reaches {host} "
+    "can see the warehouse's leads and start or cancel runs, and Dagster answers GraphQL for any "
+    "Host header, so a web page you visit could drive it (DNS rebinding). Put them behind an "
+    "authenticating reverse proxy on 127.0.0.1 instead (README, 'The UIs'), or pass --expose if "
+    "this network is yours alone."
+)
+
+
 @app.command()
 def ui(
     home: HomeOption = None,
     host: Annotated[
-        str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean it.")
+        str, typer.Option(help="Address to bind; anything but loopback also needs --expose.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Dagster webserver port.")] = 3000,
-    mlflow_port: Annotated[int, typer.Option(help="MLflow UI port (0 to skip MLflow).")] = 5000,
+    port: Annotated[int, typer.Option(help="Dagster webserver port.", min=1, max=65535)] = 3000,
+    mlflow_port: Annotated[
+        int, typer.Option(help="MLflow UI port (0 to skip MLflow).", min=0, max=65535)
+    ] = 5000,
+    expose: Annotated[
+        bool,
+        typer.Option(help="Confirm serving a non-loopback --host without authentication."),
+    ] = False,
 ) -> None:
     """Start the Dagster webserver and daemon, and the MLflow UI; stop them with Ctrl-C."""
+    import dagster as dg
+
+    from orchestration.runner import report_abandoned_runs
     from orchestration.servers import serve_uis
 
-    serve_uis(_home(home), host=host, port=port, mlflow_port=mlflow_port, console=console)
+    if not is_loopback(host):
+        if not expose:
+            console.print(f"[red]Refusing to serve on {host}.[/] " + EXPOSED.format(host=host))
+            raise typer.Exit(2)
+        console.print(f"[yellow]Serving on {host} without authentication.[/]")
+    paths = _home(home)
+    # A run a dead `cloudsword run` left "started" would hold the daemon's one-run queue.
+    instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
+    try:
+        report_abandoned_runs(instance, paths, console)
+    finally:
+        instance.dispose()
+    serve_uis(paths, host=host, port=port, mlflow_port=mlflow_port, console=console)
 
 
 @app.command()
 def demo(
     home: HomeOption = None,
     scale: Annotated[str, typer.Option(help=SCALES_HELP)] = "small",
-    seed: Annotated[int, typer.Option(help="Random seed of the generated marketplace.")] = 7,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated marketplace.", min=0)] = 7,
 ) -> None:
     """Generate a marketplace into a fresh home, run everything, and show the best leads."""
     paths = _home(home)
@@ -210,7 +253,7 @@ def demo(
 @_user_errors
 def leads_list(
     home: HomeOption = None,
-    limit: Annotated[int, typer.Option(help="How many leads to show.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many leads to show.", min=1)] = 20,
     status: Annotated[str | None, typer.Option(help="Only leads with this status.")] = None,
 ) -> None:
     """The ranked leads, best first."""

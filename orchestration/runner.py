@@ -69,9 +69,8 @@ def run_pipeline(paths: Home, *, retrain: bool = False, console: Console) -> Pip
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
-    for run in fail_abandoned_runs(instance, paths):
-        what = " ".join(filter(None, [run.job_name, run.tags.get("dagster/partition")]))
-        console.print(f"[yellow]run {run.run_id[:8]} ({what}) was interrupted; marked failed[/]")
+    report_abandoned_runs(instance, paths, console)
+    _warn_if_registry_lost(paths, console)
     outcome = PipelineOutcome()
     scan = scan_landing(paths.landing)
     for name in scan.invalid:
@@ -127,10 +126,7 @@ def train_model(paths: Home, *, force: bool, console: Console) -> bool:
         raise FileNotFoundError(f"no warehouse at {paths.warehouse}: run `cloudsword run` first")
     instance = dg.DagsterInstance.from_config(str(paths.dagster_home))
     try:
-        for run in fail_abandoned_runs(instance, paths):
-            console.print(
-                f"[yellow]run {run.run_id[:8]} ({run.job_name}) was interrupted; marked failed[/]"
-            )
+        report_abandoned_runs(instance, paths, console)
         return _train(defs, instance, paths, console, force=force)
     finally:
         instance.dispose()
@@ -171,6 +167,25 @@ def _hint_if_training_due(instance: dg.DagsterInstance, console: Console) -> Non
             "Retrain with `cloudsword train` (under `cloudsword ui` the train_when_due sensor "
             "starts it)."
         )
+
+
+def _warn_if_registry_lost(paths: Home, console: Console) -> None:
+    """Say it loudly when the MLflow store is gone but the warehouse was scored by its models."""
+    if paths.mlflow_db.exists() or "CLOUDSWORD_MLFLOW_TRACKING_URI" in os.environ:
+        return
+    from ml.model.data import earlier_model_versions
+    from orchestration.assets.model import REGISTRY_LOST
+
+    versions = earlier_model_versions(paths.warehouse)
+    if versions:
+        console.print(f"[bold red]Warning:[/] {REGISTRY_LOST.format(versions=', '.join(versions))}")
+
+
+def report_abandoned_runs(instance: dg.DagsterInstance, paths: Home, console: Console) -> None:
+    """Mark failed the runs a dead ``cloudsword run`` left behind, and say so."""
+    for run in fail_abandoned_runs(instance, paths):
+        what = " ".join(filter(None, [run.job_name, run.tags.get("dagster/partition")]))
+        console.print(f"[yellow]run {run.run_id[:8]} ({what}) was interrupted; marked failed[/]")
 
 
 def fail_abandoned_runs(instance: dg.DagsterInstance, paths: Home) -> list[dg.DagsterRun]:
@@ -230,8 +245,15 @@ def _kill_mlflow_runs(tracking_uri: str, dagster_run_ids: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _running_marker(paths: Home, run_id: str) -> Iterator[None]:
-    """Hold ``dagster/running/<run_id>.lock`` from before the run exists until it has ended."""
+def _running_marker(
+    paths: Home, run_id: str, instance: dg.DagsterInstance | None = None
+) -> Iterator[None]:
+    """Hold ``dagster/running/<run_id>.lock`` from before the run exists until it has ended.
+
+    The marker is removed only once the run's final status is stored. When it could not be (a
+    full disk, a crash inside Dagster), the marker stays, unlocked, and the next ``cloudsword
+    run`` marks the run failed, so the run queue is never blocked by a run that is not running.
+    """
     folder = paths.dagster_home / RUNNING_DIR
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / f"{run_id}.lock"
@@ -240,8 +262,19 @@ def _running_marker(paths: Home, run_id: str) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        marker.unlink(missing_ok=True)
+        if _final_status_stored(instance, run_id):
+            marker.unlink(missing_ok=True)
         os.close(fd)
+
+
+def _final_status_stored(instance: dg.DagsterInstance | None, run_id: str) -> bool:
+    if instance is None:
+        return True
+    try:
+        run = instance.get_run_by_id(run_id)
+    except Exception:  # the instance cannot be read now: leave it to the next run
+        return False
+    return run is None or run.is_finished
 
 
 def _last_refresh_failed(instance: dg.DagsterInstance) -> bool:
@@ -298,7 +331,7 @@ def _execute(
     follower.start()
     try:
         with (
-            _running_marker(paths, run_id),
+            _running_marker(paths, run_id, instance),
             log_path.open("w") as log,
             contextlib.redirect_stdout(log),
         ):

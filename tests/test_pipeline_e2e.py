@@ -171,3 +171,14 @@ def test_listings_of_ring_sellers_carry_their_reasons(tiny_home: Path) -> None:
     assert rows, "the tiny marketplace has rings"
     unexplained = [listing for listing, reasons in rows if reasons == [UNEXPLAINED]]
     assert not unexplained, unexplained[:5]
+
+
+def test_a_deleted_mlflow_store_is_said_loudly(tiny_home: Path, cloudsword, tmp_path: Path) -> None:
+    """Deleting mlflow.db would silently start a new model history (issue 18)."""
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home, home, symlinks=True)
+    (home / "mlflow" / "mlflow.db").unlink()
+    proc = cloudsword(home, "run", check=False)
+    said = " ".join(proc.stderr.split())  # the console wraps long lines
+    assert "MLflow registry has no champion" in said, proc.stderr[-3000:]
+    assert "was the MLflow store (mlflow/mlflow.db) deleted" in said

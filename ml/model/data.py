@@ -120,3 +120,18 @@ def time_split(frame: pd.DataFrame, valid_fraction: float, test_fraction: float)
                 f"({n} labelled listings in all)"
             )
     return split
+
+
+def earlier_model_versions(warehouse: Path) -> list[str]:
+    """Model versions whose scores are in the warehouse. With no champion in the registry they
+    mean the MLflow store was deleted or replaced: a new model would start a new history."""
+    if not warehouse.exists():
+        return []
+    with connect(warehouse, read_only=True) as con:
+        if not table_exists(con, "main", "listing_scores"):
+            return []
+        rows = con.execute(
+            "SELECT DISTINCT model_version FROM main.listing_scores "
+            "WHERE model_version IS NOT NULL AND model_version NOT LIKE 'stand-in%' ORDER BY 1"
+        ).fetchall()
+    return [r[0] for r in rows]

@@ -35,6 +35,14 @@ class ListingModelConfig(dg.Config):
     """Hyperparameter trials, each a nested MLflow run (default: ModelConfig.search_trials)."""
 
 
+REGISTRY_LOST = (
+    "The MLflow registry has no champion, but the warehouse holds scores of model version(s) "
+    "{versions}: was the MLflow store (mlflow/mlflow.db) deleted or replaced? A new model now "
+    "starts a new history, and earlier runs and metrics are not comparable with it. Restore the "
+    "store from a backup to keep them."
+)
+
+
 def listing_model_config(train: TrainWhen) -> dict:
     """Run config that sets when ``listing_model`` trains (jobs, schedules, the CLI)."""
     return {"ops": {"listing_model": {"config": {"train": train}}}}
@@ -66,11 +74,15 @@ def listing_model(
     setting says so (see ListingModelConfig). It becomes `challenger`, and `champion` only if
     it beats the champion by the configured margin without a slice regressing."""
     from ml.model import train_and_register, training_due
+    from ml.model.data import earlier_model_versions
 
     paths = home.paths
     settings = model_config(config)
     decision = training_due(paths.warehouse, paths.mlflow_tracking_uri, settings)
     has_champion = decision.champion_version is not None
+    lost = [] if has_champion else earlier_model_versions(paths.warehouse)
+    if lost:
+        context.log.warning(REGISTRY_LOST.format(versions=", ".join(lost)))
     when = config.train
     if when == "auto":
         when = "if_due" if context.run.job_name == TRAIN_JOB else "if_no_champion"
