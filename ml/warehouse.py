@@ -55,12 +55,14 @@ def connect(
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    # fetchall, not fetchone: DuckDB 2 refuses con.sql() while a fetchone() result is still open
+    # on the connection.
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = ? AND table_name = ?",
             [schema, table],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 

@@ -20,10 +20,10 @@ import pyarrow.compute as pc
 from ml.model.champion import load_champion, model_key
 from ml.model.config import CATEGORICALS, ModelConfig
 from ml.model.data import LISTING_TABLE
-from ml.model.incremental import STATE_TABLE, active_filter, hash_sql, table_exists
+from ml.model.incremental import STATE_TABLE, active_filter, hash_sql
 from ml.model.pyfunc_model import CounterfeitModel
 from ml.model.reasons import top_reasons
-from ml.warehouse import connect
+from ml.warehouse import connect, table_exists
 
 UNEXPLAINED = "reasons not computed: score below the review threshold"
 #: Leads still being worked on; rejected and closed leads are done with.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 
 from ml.model.data import INACTIVE_STATUSES, LISTING_TABLE, feature_columns
+from ml.warehouse import table_exists
 
 STATE_TABLE = "cloudsword.listing_score_state"
 HIGH_RISK = 0.5
@@ -65,18 +66,6 @@ agg AS (
 SELECT s.seller_id, coalesce(a.risk, 0.0), coalesce(a.n, 0), coalesce(a.high, 0), a.top, ?, ?
 FROM _seller_todo s LEFT JOIN agg a USING (seller_id)
 """
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    # Like ml.warehouse.table_exists, but fetches all rows: DuckDB 2 refuses con.sql() while a
-    # fetchone() result is still open on the connection.
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
 
 
 def active_filter() -> str:
