@@ -151,7 +151,10 @@ def markdown(result: dict) -> str:
         "",
         f"The increment adds {result['increment_orders']:,} of {result['total_orders']:,} orders. "
         f"`cloudsword run` on it: **{result['increment_run_s']} s**, peak RSS "
-        f"{result['increment_peak_rss_mb']} MiB. Reproduce: `.venv/bin/{result['command']}`.",
+        f"{result['increment_peak_rss_mb']} MiB, against {result['base_run_s']} s for the base "
+        f"(every earlier batch from an empty home, same run): "
+        f"{result['increment_run_s'] / result['base_run_s']:.0%}. "
+        f"Reproduce: `.venv/bin/{result['command']}`.",
         "",
         "| stage | wall s | peak RSS MiB |",
         "|---|---:|---:|",
