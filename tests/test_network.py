@@ -11,6 +11,7 @@ import pytest
 
 from ml.contract import TABLES
 from ml.network import NetworkConfig, ring_svg, trace_network
+from ml.network.config import INPUTS
 from ml.network.identifiers import (
     address_resolution_quality,
     normalize_account_ref,
@@ -120,16 +121,7 @@ def make_warehouse(
     """A warehouse with every staging table of the network (empty unless given) and scores."""
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    for name in (
-        "sellers",
-        "seller_payment_accounts",
-        "seller_logins",
-        "listings",
-        "inbound_shipments",
-        "orders",
-        "reports",
-        "enforcement_outcomes",
-    ):
+    for name in INPUTS:
         table = TABLES[name]
         cols = ", ".join(f"{c.name} {c.duckdb_type}" for c in table.columns)
         con.execute(f"CREATE OR REPLACE TABLE staging.stg_{name} ({cols})")

@@ -170,15 +170,6 @@ EXPORT_STATE = "cloudsword.lead_export_state"
 
 
 def _ensure_export_state(con: duckdb.DuckDBPyConnection) -> None:
-    columns = {
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'cloudsword' AND table_name = 'lead_export_state'"
-        ).fetchall()
-    }
-    if columns and "masked_row" not in columns:  # an older layout of this cache: start over
-        con.execute(f"DROP TABLE {EXPORT_STATE}")
     con.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {EXPORT_STATE} (

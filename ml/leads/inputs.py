@@ -131,15 +131,6 @@ def lead_input_hashes(con: duckdb.DuckDBPyConnection, config: LeadConfig) -> dic
 
 def ensure_inputs_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS cloudsword")
-    columns = {
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'cloudsword' AND table_name = 'lead_inputs'"
-        ).fetchall()
-    }
-    if columns and "summary" not in columns:  # an older layout of this cache: start over
-        con.execute(f"DROP TABLE {INPUTS_TABLE}")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {INPUTS_TABLE} "
         "(lead_key VARCHAR PRIMARY KEY, input_hash VARCHAR, package VARCHAR, summary VARCHAR)"
